@@ -1,0 +1,153 @@
+"""An item as one audience sees it: content with its notices, ids, dates, order.
+
+Shared by every format so that RSS, Atom and JSON Feed say the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from html import escape
+
+import nh3
+import pycountry
+
+from worker.models import Article, AttachedNotice, AudienceArticle
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ITEM_ID_PREFIX = "urn:syndicate:article:"
+
+# Everything outside the XML 1.0 ``Char`` production (control characters, lone surrogates, U+FFFE/F).
+_NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_COUNTRY = re.compile(r"[A-Za-z]{2}")
+_MORE = {"en": "More information", "ru": "Подробнее", "uk": "Докладніше"}
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids (the normalizer should have removed them)."""
+    return _NOT_XML_CHAR.sub("", text)
+
+
+def sanitized_body(article: Article) -> str:
+    """The article's HTML sanitized once more, as a last line of defence before subscribers.
+
+    This also drops any notice markup (class and data attributes) the body may carry, so that the
+    asides added here are the only ones in the item.
+    """
+    return nh3.clean(xml_safe(article.body_html), link_rel=None)
+
+
+def unique_notices(item: AudienceArticle) -> list[AttachedNotice]:
+    """The item's notices, each id once, in the order attached."""
+    seen: set[str] = set()
+    notices: list[AttachedNotice] = []
+    for notice in item.notices:
+        if notice.id not in seen:
+            seen.add(notice.id)
+            notices.append(notice)
+    return notices
+
+
+def notice_html(notice: AttachedNotice) -> str:
+    """One notice as one ``<aside class="geo-notice" ...>`` element, every value escaped."""
+    text = escape(xml_safe(notice.text), quote=False)
+    link = ""
+    if notice.url:
+        label = _MORE.get(notice.language.split("-")[0].lower(), _MORE["en"])
+        link = f' <a href="{escape(xml_safe(notice.url))}">{escape(label, quote=False)}</a>'
+    return (
+        f'<aside class="geo-notice" data-notice="{escape(xml_safe(notice.id))}"'
+        f' lang="{escape(xml_safe(notice.language))}"><p>{text}{link}</p></aside>'
+    )
+
+
+def notice_text(notice: AttachedNotice) -> str:
+    text = xml_safe(notice.text)
+    return f"{text} {xml_safe(notice.url)}" if notice.url else text
+
+
+def item_html(item: AudienceArticle) -> str:
+    """The full HTML content: notices placed at the start or the end, each exactly once."""
+    notices = unique_notices(item)
+    parts = [notice_html(n) for n in notices if n.placement == "start"]
+    parts.append(sanitized_body(item.article))
+    parts += [notice_html(n) for n in notices if n.placement == "end"]
+    return "\n".join(part for part in parts if part)
+
+
+def item_text(item: AudienceArticle) -> str:
+    """The plain-text content: notices and body paragraphs separated by one blank line."""
+    notices = unique_notices(item)
+    parts = [notice_text(n) for n in notices if n.placement == "start"]
+    parts.append(xml_safe(item.article.body_text).strip())
+    parts += [notice_text(n) for n in notices if n.placement == "end"]
+    return "\n\n".join(part for part in parts if part)
+
+
+def item_summary(article: Article) -> str:
+    """Plain-text summary, never empty and never with a notice: the article's own, else its first paragraph.
+
+    Never empty because feedgen writes RSS ``content:encoded`` only when a description is set too.
+    """
+    for candidate in (article.summary, article.body_text.strip().split("\n\n")[0], article.title):
+        text = xml_safe(candidate).strip()
+        if text:
+            return text
+    return article.id
+
+
+def item_id(article: Article) -> str:
+    """The stable id of an item in every format (Atom id, RSS guid, JSON Feed id)."""
+    return f"{ITEM_ID_PREFIX}{article.id}"
+
+
+def utc(value: datetime) -> datetime:
+    """Aware UTC without microseconds; naive values are taken as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+def published(article: Article) -> datetime | None:
+    return utc(article.published_at) if article.published_at else None
+
+
+def updated(article: Article) -> datetime:
+    """When the item last changed: updated, else published, else the epoch (never the clock)."""
+    value = article.updated_at or article.published_at
+    return utc(value) if value else EPOCH
+
+
+def feed_updated(items: Iterable[AudienceArticle]) -> datetime:
+    """The newest date over the items, so that the same items always give the same bytes."""
+    return max((updated(item.article) for item in items), default=EPOCH)
+
+
+def ordered(items: Sequence[AudienceArticle]) -> list[AudienceArticle]:
+    """Newest first by published date (else updated date); ties broken by article id.
+
+    Sorting here makes the output independent of the order the caller happened to pass.
+    """
+
+    def key(item: AudienceArticle) -> tuple[float, str]:
+        when = published(item.article) or updated(item.article)
+        return (-when.timestamp(), item.article.id)
+
+    return sorted(items, key=key)
+
+
+def categories(article: Article) -> list[str]:
+    """Section then tags, each once."""
+    values = ([article.section] if article.section else []) + article.tags
+    return list(dict.fromkeys(xml_safe(v).strip() for v in values if xml_safe(v).strip()))
+
+
+def restricted_countries(article: Article) -> list[str]:
+    """Lower-case ISO 3166-1 alpha-2 codes among ``restricted_regions`` (subdivisions left out), sorted."""
+    codes = {
+        code.lower()
+        for code in article.restricted_regions
+        if _COUNTRY.fullmatch(code) and pycountry.countries.get(alpha_2=code.upper()) is not None
+    }
+    return sorted(codes)

@@ -1,0 +1,87 @@
+"""What a feed says about itself: its URLs, title, language, hubs and archive links."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+FeedFormat = Literal["rss", "atom", "json"]
+FEED_FORMATS: tuple[FeedFormat, ...] = ("rss", "atom", "json")
+CONTENT_TYPES: dict[FeedFormat, str] = {
+    "rss": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+    "json": "application/feed+json",
+}
+GENERATOR = "syndicate"
+
+_SLUG_SEPARATORS = re.compile(r"[\W_]+")
+
+
+class UnknownFormatError(ValueError):
+    """A feed format other than rss, atom or json was asked for."""
+
+    def __init__(self, fmt: object) -> None:
+        super().__init__(f"feed format {fmt!r} is unknown: expected one of rss, atom, json")
+
+
+def slugify(section: str) -> str:
+    """The URL form of a section: lower case, runs of other characters as ``-``, no dashes at the ends.
+
+    Letters and digits of any script are kept (``Afghanistan/Pakistan`` -> ``afghanistan-pakistan``).
+    """
+    text = unicodedata.normalize("NFKC", section).lower()
+    return _SLUG_SEPARATORS.sub("-", text).strip("-")
+
+
+class FeedMeta(BaseModel):
+    """Feed-level data for one audience and section, the same for every format."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    audience: str
+    section: str
+    title: str
+    base_url: str
+    language: str
+    hubs: list[str] = Field(default_factory=list)
+    ttl: int = 15
+    rights: str | None = None
+    description: str | None = None
+    author: str | None = None
+    # RFC 5005 (feed paging and archiving); all optional.
+    prev_archive_url: str | None = None
+    next_archive_url: str | None = None
+    current_url: str | None = None
+    archive: bool = False
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    def url(self, fmt: FeedFormat) -> str:
+        """The feed's own URL in ``fmt`` (its rel=self)."""
+        if fmt not in FEED_FORMATS:
+            raise UnknownFormatError(fmt)
+        return f"{self.base_url}/feeds/{self.audience}/{self.section}.{fmt}"
+
+    @property
+    def home_url(self) -> str:
+        """The rel=alternate of every format: the site's base URL."""
+        return f"{self.base_url}/"
+
+    @property
+    def feed_id(self) -> str:
+        """A stable Atom feed id that does not move with the base URL."""
+        return f"urn:syndicate:feed:{self.audience}:{self.section}"
+
+    @property
+    def subtitle(self) -> str:
+        return self.description or self.title
+
+    @property
+    def author_name(self) -> str:
+        return self.author or self.title

@@ -1,0 +1,82 @@
+"""Serving stored feed bytes like a CDN origin: validators, conditional GET, gzip.
+
+Pure functions over bytes and headers; the HTTP app passes in what storage returned.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+CONTENT_TYPES = {
+    "rss": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+    "json": "application/feed+json",
+}
+MAX_AGE = 60
+
+
+@dataclass(frozen=True)
+class FeedBytes:
+    body: bytes
+    etag: str
+    last_modified: str
+    last_modified_ts: float
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def split_name(name: str) -> tuple[str, str] | None:
+    """``afghanistan-pakistan.rss`` -> (``afghanistan-pakistan``, ``rss``); None if unknown format."""
+    stem, dot, fmt = name.rpartition(".")
+    if not dot or not stem or fmt not in CONTENT_TYPES:
+        return None
+    return stem, fmt
+
+
+def _not_modified(req: Mapping[str, str], feed: FeedBytes) -> bool:
+    inm = req.get("if-none-match")
+    if inm is not None:
+        tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
+        return "*" in tags or feed.etag in tags
+    ims = req.get("if-modified-since")
+    if ims:
+        try:
+            return feed.last_modified_ts <= parsedate_to_datetime(ims).timestamp()
+        except (TypeError, ValueError, IndexError):
+            return False
+    return False
+
+
+def _accepts_gzip(req: Mapping[str, str]) -> bool:
+    for part in req.get("accept-encoding", "").split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*") and params.replace(" ", "") not in ("q=0", "q=0.0"):
+            return True
+    return False
+
+
+def reply(req: Mapping[str, str], feed: FeedBytes, fmt: str, *, vary: list[str] | None = None) -> Reply:
+    """The response to a GET of ``feed``; ``req`` holds lower-case request header names."""
+    headers = {
+        "ETag": feed.etag,
+        "Last-Modified": feed.last_modified,
+        "Cache-Control": f"public, max-age={MAX_AGE}",
+        "Vary": ", ".join(["Accept-Encoding", *(vary or [])]),
+    }
+    if _not_modified(req, feed):
+        return Reply(304, headers, b"")
+    headers["Content-Type"] = CONTENT_TYPES[fmt]
+    body = feed.body
+    if _accepts_gzip(req):
+        body = gzip.compress(body, compresslevel=6, mtime=0)
+        headers["Content-Encoding"] = "gzip"
+    headers["Content-Length"] = str(len(body))
+    return Reply(200, headers, body)

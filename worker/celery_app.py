@@ -1,0 +1,66 @@
+"""The Celery application: settings that lose nothing, and one queue per kind of work.
+
+- ``task_acks_late`` + ``task_reject_on_worker_lost``: a message is acknowledged only after its task
+  ran, and goes back to the queue if the worker process dies.
+- prefetch 1: a worker holds at most one message per process it cannot start yet.
+- ``visibility_timeout`` (15 min) is longer than any task (time limit 2 min) and than any countdown
+  we use (under a second): long retry delays are due times in Redis (``worker.storage.work``), and
+  work held by a worker killed with SIGKILL is sent again by the sweeper within seconds
+  (``worker.supervisor``), not after the visibility timeout.
+- Queues ``ingest``, ``publish``, ``webhooks``: a slow receiver never starves ingest.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+from kombu import Queue
+
+from worker.settings import Settings
+
+QUEUES = ("ingest", "publish", "webhooks")
+VISIBILITY_TIMEOUT = 900
+
+settings = Settings.from_env()
+app = Celery("syndicate", broker=settings.redis_url, include=["worker.tasks"])
+app.conf.update(
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    task_acks_on_failure_or_timeout=True,
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,
+    result_backend=None,
+    task_queues=[Queue(q, routing_key=q) for q in QUEUES],
+    task_default_queue="ingest",
+    task_routes={
+        "syndicate.ingest": {"queue": "ingest"},
+        "syndicate.accept": {"queue": "ingest"},
+        "syndicate.poll": {"queue": "ingest"},
+        "syndicate.publish": {"queue": "publish"},
+        "syndicate.deliver": {"queue": "webhooks"},
+    },
+    task_time_limit=120,
+    task_soft_time_limit=100,
+    task_serializer="json",
+    accept_content=["json"],
+    broker_transport_options={
+        "visibility_timeout": VISIBILITY_TIMEOUT,
+        "socket_timeout": 5,
+        "socket_connect_timeout": 3,
+        "retry_on_timeout": True,
+        "health_check_interval": 10,
+    },
+    broker_connection_retry_on_startup=True,
+    broker_connection_max_retries=None,
+    broker_pool_limit=20,
+    worker_cancel_long_running_tasks_on_connection_loss=False,
+    worker_soft_shutdown_timeout=20.0,
+    worker_enable_soft_shutdown_on_idle=True,
+    worker_hijack_root_logger=False,
+    worker_send_task_events=False,
+    task_send_sent_event=False,
+    worker_disable_rate_limits=True,
+    beat_schedule={
+        "poll-due-sources": {"task": "syndicate.poll_due", "schedule": 5.0, "options": {"queue": "ingest"}},
+    },
+    timezone="UTC",
+)

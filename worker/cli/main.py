@@ -1,0 +1,100 @@
+"""``syndicate``: run the roles, feed it articles, manage subscriptions, look inside.
+
+Every command explains itself with ``--help``; errors are one line on stderr that name the file,
+field or value, and the exit code says what happened (0 ok, 1 failure, 2 bad input).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from worker.cli import manage, roles, subs
+from worker.cli.common import fail, resolve_format
+
+app = typer.Typer(
+    name="syndicate",
+    help=(
+        "Geo-aware syndication worker: normalize articles, attach regional legal notices, publish "
+        "RSS/Atom/JSON feeds and signed webhooks.\n\n"
+        "Quick start: `syndicate up` (everything on this machine), then open the printed feed URLs."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+)
+app.add_typer(subs.subscriptions_app, name="subscriptions")
+for command in (roles.up, roles.worker, roles.beat, roles.serve):
+    app.command()(command)
+for command in (
+    manage.ingest,
+    manage.deliveries,
+    manage.replay,
+    manage.audiences,
+    manage.poll,
+    manage.sources,
+    manage.dead_letters,
+    manage.status,
+):
+    app.command(name=command.__name__.replace("_", "-"))(command)
+
+
+@app.command()
+def normalize(
+    path: Path = typer.Argument(..., help="A file: scraped page text, an HTML page, or CMS JSON."),
+    fmt: str = typer.Option("auto", "--format", help="auto | text | html | json"),
+    source: str | None = typer.Option(None, help="Publisher id when the input lacks one, e.g. rferl."),
+    url: str | None = typer.Option(None, help="Canonical URL when the input lacks one."),
+    published_at: str | None = typer.Option(
+        None, "--published-at", help="ISO 8601 date when the input lacks one."
+    ),
+) -> None:
+    """Print the normalized article as JSON. Needs no Redis.
+
+    Example: `syndicate normalize tests/data/rferl-nato-afghan-pullout.txt --format text`
+    """
+    from worker.config import ConfigError
+    from worker.models import RawInput
+    from worker.normalize import NormalizeError
+    from worker.normalize import normalize as run
+    from worker.settings import Settings
+
+    body = read_text(path)
+    settings = Settings.from_env()
+    notices = []
+    try:
+        from worker.config import load_config
+
+        notices = load_config(settings.config_dir).notices
+    except ConfigError as exc:
+        fail(str(exc), code=2)
+    try:
+        raw = RawInput(
+            format=resolve_format(fmt, body, path),
+            body=body,
+            source=source,
+            url=url,
+            published_at=published_at,
+        )
+        article = run(raw, notices)
+    except NormalizeError as exc:
+        fail(f"{path}: {exc}", code=2)
+    sys.stdout.write(json.dumps(article.to_public(), ensure_ascii=False, indent=2) + "\n")
+
+
+def read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        fail(f"{path}: cannot read: {exc.strerror}", code=2)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        fail(f"{path}: not valid UTF-8 (byte {exc.start}: {data[exc.start : exc.start + 1]!r})", code=2)
+
+
+def main() -> None:
+    app()

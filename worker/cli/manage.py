@@ -1,0 +1,290 @@
+"""Commands that feed the worker and look inside it."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from worker.cli.common import fail, resolve_format, runtime_or_fail
+
+err = Console(stderr=True)
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")))
+        elif p.is_file():
+            out.append(p)
+        else:
+            fail(f"{p}: no such file or folder", code=2)
+    return out
+
+
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Files, or folders whose files are all sent."),
+    fmt: str = typer.Option("auto", "--format", help="auto | text | html | json"),
+    source: str | None = typer.Option(None, help="Publisher id for inputs that lack one."),
+    wait: bool = typer.Option(False, "--wait", help="Return once every article is published."),
+    timeout: float = typer.Option(600, help="With --wait: give up after this many seconds."),
+) -> None:
+    """Send articles to the ingest queue; prints one article id per line.
+
+    A file that is not an article is reported on stderr and dead-lettered; the others go on.
+    Example: `syndicate ingest articles/ --wait`
+    """
+    from worker import pipeline
+    from worker.models import RawInput
+    from worker.normalize import NormalizeError
+    from worker.tasks import nudger
+
+    rt = runtime_or_fail()
+    files = _files(paths)
+    ids: list[str] = []
+    failed = 0
+    with Progress(console=err, disable=not err.is_terminal, transient=True) as progress:
+        task = progress.add_task("ingesting", total=len(files))
+        batch: list[str] = []
+        for f in files:
+            progress.advance(task)
+            try:
+                body = f.read_bytes().decode("utf-8-sig")
+                raw = RawInput(format=resolve_format(fmt, body, f), body=body, source=source)  # type: ignore[arg-type]
+                article = pipeline.accept(rt, raw)
+            except (UnicodeDecodeError, NormalizeError) as exc:
+                failed += 1
+                reason = f"{f}: {exc}"
+                rt.store.add_dead_letter(reason, "cli", {"path": str(f)})
+                err.print(f"syndicate: {reason}", markup=False, highlight=False)
+                continue
+            ids.append(article.id)
+            batch.append(article.id)
+            sys.stdout.write(article.id + "\n")
+            if len(batch) >= 200:
+                nudger.ingest(batch)
+                batch = []
+        nudger.ingest(batch)
+    sys.stdout.flush()
+    if wait and ids:
+        _wait_published(rt, ids, timeout)
+    raise typer.Exit(1 if failed else 0)
+
+
+def _wait_published(rt, ids: list[str], timeout: float) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    pending = set(ids)
+    with Progress(console=err, disable=not err.is_terminal, transient=True) as progress:
+        task = progress.add_task("publishing", total=len(ids))
+        while pending and time.monotonic() < deadline:
+            for aid in list(pending):
+                if rt.store.staged(aid) is None and (rt.store.article(aid) or rt.store.rejected_reason(aid)):
+                    pending.discard(aid)
+                    progress.advance(task)
+            if pending:
+                time.sleep(0.2)
+        while rt.store.dirty() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    if pending:
+        fail(f"{len(pending)} article(s) not published after {timeout:.0f} s")
+
+
+def deliveries(
+    subscription: str | None = typer.Option(None, "--subscription", help="Only this subscription."),
+    status: str | None = typer.Option(None, "--status", help="succeeded | failed | pending | dead"),
+    limit: int = typer.Option(50, "--limit"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The delivery log, newest first."""
+    rt = runtime_or_fail()
+    rows = [
+        d for d in rt.store.deliveries(subscription, limit=limit * 4) if status is None or d.status == status
+    ]
+    rows = rows[:limit]
+    if as_json:
+        typer.echo(json.dumps([d.model_dump(mode="json") for d in rows], indent=2))
+        return
+    table = Table("id", "subscription", "type", "status", "attempts", "code", "error", "created")
+    for d in rows:
+        table.add_row(
+            d.id,
+            d.subscription_id,
+            d.type,
+            d.status,
+            str(d.attempts),
+            str(d.last_status_code or ""),
+            (d.last_error or "")[:40],
+            d.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        )
+    Console().print(table)
+
+
+def replay(
+    delivery: str | None = typer.Option(None, "--delivery", help="Send this delivery again."),
+    subscription: str | None = typer.Option(
+        None, "--subscription", help="Send this subscription's events again…"
+    ),
+    since: str | None = typer.Option(None, "--since", help="…created at or after this ISO 8601 time."),
+) -> None:
+    """Send events again with the same webhook-id (receivers dedupe by it).
+
+    Example: `syndicate replay --subscription sub_123 --since 2026-11-01T00:00:00Z`
+    """
+    from worker import subscriptions as subs
+    from worker.tasks import nudger
+
+    rt = runtime_or_fail()
+    if delivery:
+        original = rt.store.delivery(delivery)
+        if original is None:
+            fail(f"no delivery with id '{delivery}'")
+        originals = [original]
+    elif subscription and since:
+        try:
+            t = datetime.fromisoformat(since.replace("Z", "+00:00"))
+        except ValueError:
+            fail(f"--since '{since}' is not an ISO 8601 time such as 2026-11-01T00:00:00Z", code=2)
+        t = t if t.tzinfo else t.replace(tzinfo=UTC)
+        originals = [d for d in rt.store.deliveries_since(subscription, t.timestamp()) if d.replay_of is None]
+    else:
+        fail("give --delivery ID, or --subscription ID with --since ISO8601", code=2)
+    with Progress(console=err, disable=not err.is_terminal, transient=True) as progress:
+        task = progress.add_task("replaying", total=len(originals))
+        for d in originals:
+            copy = subs.replay(rt, d, nudger)
+            typer.echo(f"{copy.id} {copy.webhook_id}")
+            progress.advance(task)
+
+
+def audiences() -> None:
+    """Audiences, their regions, and the notices in force for each today."""
+    from worker.config import ConfigError, load_config
+    from worker.settings import Settings
+
+    try:
+        config = load_config(Settings.from_env().config_dir)
+    except ConfigError as exc:
+        fail(str(exc), code=2)
+    from worker.notices import in_force
+
+    today = datetime.now(UTC).date()
+    table = Table("audience", "language", "regions", "notices in force today")
+    for a in config.audiences:
+        meets = [n.id for n in config.notices if in_force(n, today) and _meets(a.regions, n.regions)]
+        regions = ", ".join(a.regions) or ("(everyone else)" if a.default else "")
+        table.add_row(
+            a.id + (" (default)" if a.default else ""), a.language, regions, ", ".join(meets) or "-"
+        )
+    Console().print(table)
+
+
+def _meets(audience_regions: list[str], notice_regions: list[str]) -> bool:
+    def hit(x: str, y: str) -> bool:
+        return x == y or x.startswith(y + "-") or y.startswith(x + "-")
+
+    return any(hit(a, n) for a in audience_regions for n in notice_regions)
+
+
+def poll(source: str | None = typer.Argument(None, help="Source id; all sources when omitted.")) -> None:
+    """Poll upstream sources now; returns once the fetch is done and new items are queued."""
+    from worker import poller
+    from worker.tasks import nudger
+
+    rt = runtime_or_fail()
+    ids = [source] if source else [s.id for s in rt.config.sources]
+    if source and rt.config.source(source) is None:
+        fail(f"no source '{source}' in {rt.settings.config_dir}/sources.yaml", code=2)
+    for sid in ids:
+        typer.echo(f"{sid}: {poller.poll_source(rt, sid, nudger)}")
+
+
+def sources() -> None:
+    """Upstream sources and their last poll."""
+    from worker import poller
+
+    rt = runtime_or_fail()
+    table = Table("source", "url", "every", "last poll", "status", "next poll", "error")
+    for s in rt.config.sources:
+        st = poller.source_state(rt, s.id)
+        table.add_row(
+            s.id,
+            s.url,
+            f"{s.every}s",
+            st.get("last_poll", "-"),
+            st.get("status", "never"),
+            st.get("next_poll", "-"),
+            (st.get("error") or "")[:50],
+        )
+    Console().print(table)
+
+
+def dead_letters(
+    limit: int = typer.Option(50, "--limit"), as_json: bool = typer.Option(False, "--json")
+) -> None:
+    """Rejected inputs with their reasons, newest first."""
+    rt = runtime_or_fail()
+    rows = rt.store.dead_letters(limit)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table("when", "origin", "reason")
+    for r in rows:
+        table.add_row(
+            datetime.fromtimestamp(r["at"], UTC).strftime("%Y-%m-%d %H:%M:%S"), r["origin"], r["reason"]
+        )
+    Console().print(table)
+
+
+def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Queues, workers, failing subscriptions and dead letters at a glance."""
+    from worker.celery_app import QUEUES
+
+    rt = runtime_or_fail()
+    store = rt.store
+    subs = store.subscriptions()
+    data = {
+        "queues": store.queue_lengths(list(QUEUES)),
+        "backlog": {"ingest": store.due_count("ingest"), "deliveries": store.due_count("deliver")},
+        "workers": {
+            n: {"queues": w.get("queues"), "age_s": round(time.time() - w["at"], 1)}
+            for n, w in store.workers().items()
+        },
+        "failing_subscriptions": [
+            {
+                "id": s.id,
+                "url": s.url,
+                "enabled": s.enabled,
+                "reason": s.disabled_reason,
+                "failing_since": s.failing_since.isoformat() if s.failing_since else None,
+            }
+            for s in subs
+            if not s.enabled or s.failing_since
+        ],
+        "dead_letters": store.dead_letter_count(),
+        "counters": store.stats(),
+    }
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    console = Console()
+    t = Table("queue", "waiting")
+    for q, n in data["queues"].items():
+        t.add_row(q, str(n))
+    console.print(t)
+    w = Table("worker", "queues", "heartbeat age (s)")
+    for n, info in data["workers"].items():
+        w.add_row(n, ", ".join(info["queues"] or []), str(info["age_s"]))
+    console.print(w if data["workers"] else "[red]no live workers[/red]")
+    console.print(f"backlog: {data['backlog']}   dead letters: {data['dead_letters']}")
+    for s in data["failing_subscriptions"]:
+        console.print(
+            f"[yellow]failing[/yellow] {s['id']} {s['url']} enabled={s['enabled']} {s['reason'] or ''}"
+        )

@@ -1,0 +1,193 @@
+"""``syndicate up``: start every role as a child process and stop them all cleanly."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import redis
+import requests
+
+from worker.settings import Settings
+
+STOP_WITHIN = 25.0
+REDIS_HINT = (
+    "redis-server is not installed: apt-get install redis-server, brew install redis, or docker compose up redis"
+)
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    host: str
+    port: int
+    python: str
+    children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def _spawn(self, name: str, *args: str) -> None:
+        proc = subprocess.Popen(
+            [self.python, "-m", "worker.cli", *args], env=self.env, start_new_session=True
+        )
+        self.children.append((name, proc))
+
+    def run(self, *, samples: bool) -> int:
+        signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
+        signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
+        settings = Settings.from_env(self.env)
+        try:
+            ensure_redis(settings.redis_url, self)
+            self._spawn("worker", "worker", "-Q", "ingest,publish", "-c", "2")
+            self._spawn("webhooks", "worker", "-Q", "webhooks")
+            self._spawn("beat", "beat")
+            self._spawn("web", "serve", "--host", self.host, "--port", str(self.port))
+            base = f"http://{self.host}:{self.port}"
+            if not wait_ready(base, self.stopping, timeout=90):
+                if not self.stopping.is_set():
+                    print(
+                        "syndicate: the stack did not become ready within 90 s (see the logs above)",
+                        file=sys.stderr,
+                    )
+                return self.stop(1)
+            if samples:
+                ingest_samples(self.env, base, self.stopping)
+            print_urls(settings, base)
+            while not self.stopping.is_set():
+                for name, proc in self.children:
+                    if proc.poll() is not None:
+                        print(
+                            f"syndicate: {name} exited with code {proc.returncode}; stopping", file=sys.stderr
+                        )
+                        return self.stop(1)
+                self.stopping.wait(1.0)
+            return self.stop(0)
+        except SystemExit as exc:
+            self.stop(1)
+            return int(exc.code or 1)
+
+    def stop(self, code: int) -> int:
+        """Workers and server first (warm shutdown), Redis last; SIGKILL whatever outlives the deadline."""
+        print("syndicate: stopping…", flush=True)
+        deadline = time.monotonic() + STOP_WITHIN
+        roles = [p for name, p in self.children if name != "redis"]
+        databases = [p for name, p in self.children if name == "redis"]
+        for group in (roles, databases):
+            for proc in group:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            for proc in group:
+                try:
+                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+        print("syndicate: stopped", flush=True)
+        return code
+
+
+def ensure_redis(url: str, stack: Stack) -> None:
+    """Redis at ``url``; start a private one (AOF on, data in var/redis/) if none answers locally."""
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+        return
+    except redis.RedisError:
+        pass
+    parsed = urlparse(url)
+    if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit(f"syndicate: Redis at {url} does not answer, and it is not on this host")
+    server = shutil.which("redis-server")
+    if server is None:
+        print(f"syndicate: {REDIS_HINT}", file=sys.stderr)
+        raise SystemExit(1)
+    data = Path("var/redis").absolute()
+    data.mkdir(parents=True, exist_ok=True)
+    args = [
+        server,
+        "--port",
+        str(parsed.port or 6379),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(data),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--maxmemory-policy",
+        "noeviction",
+        "--save",
+        "",
+        "--protected-mode",
+        "yes",
+    ]
+    stack.children.append(
+        ("redis", subprocess.Popen(args, start_new_session=True, stdout=subprocess.DEVNULL))
+    )
+    for _ in range(50):
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+            print(f"syndicate: started a private redis-server on port {parsed.port or 6379} (data in {data})")
+            return
+        except redis.RedisError:
+            time.sleep(0.1)
+    raise SystemExit("syndicate: the private redis-server did not start")
+
+
+def wait_ready(base: str, stopping: threading.Event, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not stopping.is_set():
+        try:
+            if requests.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return True
+        except requests.RequestException:
+            pass
+        stopping.wait(0.5)
+    return False
+
+
+def ingest_samples(env: dict[str, str], base: str, stopping: threading.Event) -> None:
+    from worker.samples import sample_requests
+
+    headers = {"Authorization": f"Bearer {env['SYNDICATE_API_TOKEN']}"}
+    ids = []
+    for content_type, params, body in sample_requests():
+        r = requests.post(
+            f"{base}/articles",
+            params=params,
+            data=body.encode(),
+            headers={**headers, "Content-Type": content_type},
+            timeout=30,
+        )
+        if r.status_code != 202:
+            print(f"syndicate: sample article refused: {r.status_code} {r.text[:200]}", file=sys.stderr)
+            continue
+        ids.append(r.json()["id"])
+    deadline = time.monotonic() + 60
+    pending = set(ids)
+    while pending and time.monotonic() < deadline and not stopping.is_set():
+        for aid in list(pending):
+            status = requests.get(f"{base}/articles/{aid}", headers=headers, timeout=5).json().get("status")
+            if status in ("published", "withdrawn", "rejected"):
+                pending.discard(aid)
+        stopping.wait(0.3)
+    print(f"syndicate: {len(ids) - len(pending)} sample article(s) published", flush=True)
+
+
+def print_urls(settings: Settings, base: str) -> None:
+    from worker.config import load_config
+
+    config = load_config(settings.config_dir)
+    print("\nFeeds:", flush=True)
+    for audience in config.audiences:
+        for fmt in ("rss", "atom", "json"):
+            print(f"  {base}/feeds/{audience.id}/all.{fmt}")
+    print(f"\nAPI: {base}/openapi.json   health: {base}/readyz   metrics: {base}/metrics")
+    print("Press Ctrl-C to stop.", flush=True)

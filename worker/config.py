@@ -1,0 +1,406 @@
+"""Load and check ``config/``: audiences, notices and upstream sources.
+
+Every problem stops start-up with one line that names the file, the line and the problem:
+``config/audiences.yaml:12: audience 'ru': unknown region code 'UA-99' (expected ...)``.
+The YAML is read with a loader that remembers the line of every key and list item, and with
+YAML 1.2 booleans only (``NO``, Norway's code, stays a string). The shipped files document
+every field.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+import pycountry
+import yaml
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, ValidationError
+
+from worker.models import Audience, Notice, NoticeText
+
+FILES = ("audiences.yaml", "notices.yaml", "sources.yaml")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_ID_HINT = "expected lower-case letters, digits, - or _"
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+_REGION_HINT = "(expected an ISO 3166-1 alpha-2 or ISO 3166-2 code)"
+_AUDIENCE_KEYS = ("default", "language", "regions", "title")
+_NOTICE_KEYS = tuple(f for f in Notice.model_fields if f != "id")
+_SOURCE_KEYS = ("id", "url", "publisher", "every", "full_page")
+
+
+class ConfigError(Exception):
+    """A config file problem: ``str(e)`` is ``file:line: problem`` (``file: problem`` without a line)."""
+
+    def __init__(self, path: Path | str, line: int | None, message: str) -> None:
+        self.path, self.line, self.message = str(path), line, message
+        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+
+
+class Source(BaseModel):
+    """One upstream RSS or Atom feed to poll."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    url: str
+    publisher: str
+    every: StrictInt = 300
+    full_page: StrictBool = False
+
+
+class Config(BaseModel):
+    """The checked configuration. ``digest`` changes whenever one of the files changes."""
+
+    audiences: list[Audience]
+    notices: list[Notice]
+    sources: list[Source]
+    digest: str
+
+    def audience(self, audience_id: str) -> Audience | None:
+        return next((a for a in self.audiences if a.id == audience_id), None)
+
+    @property
+    def default_audience(self) -> Audience:
+        for audience in self.audiences:
+            if audience.default:
+                return audience
+        raise ConfigError("audiences.yaml", None, "no default audience")
+
+    def source(self, source_id: str) -> Source | None:
+        return next((s for s in self.sources if s.id == source_id), None)
+
+
+def load_config(directory: Path | str) -> Config:
+    """Read, check and return the configuration in ``directory``; raise ``ConfigError`` on any problem.
+
+    ``audiences.yaml`` and ``notices.yaml`` are required; without ``sources.yaml`` nothing is polled.
+    """
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise ConfigError(folder, None, "config directory not found")
+    digest = hashlib.sha256()
+    files: dict[str, _File] = {}
+    for name in FILES:
+        path = folder / name
+        if not path.is_file() and name == "sources.yaml":
+            files[name] = _File(path, None)
+            continue
+        if not path.is_file():
+            raise ConfigError(path, None, "file not found (required)")
+        raw = path.read_bytes()
+        digest.update(name.encode() + b"\0" + raw + b"\0")
+        files[name] = _File(path, raw)
+    return Config(
+        audiences=files["audiences.yaml"].audiences(),
+        notices=files["notices.yaml"].notices(),
+        sources=files["sources.yaml"].sources(),
+        digest=digest.hexdigest(),
+    )
+
+
+def region_problem(code: object) -> str | None:
+    """Why ``code`` is not an ISO 3166-1 alpha-2 or ISO 3166-2 code (``None`` when it is one)."""
+    if not isinstance(code, str):
+        return f"region code {code!r} is not a string {_REGION_HINT}"
+    upper = code.strip().upper()
+    if "-" in upper and pycountry.subdivisions.get(code=upper) is not None:
+        return None
+    if len(upper) == 2 and pycountry.countries.get(alpha_2=upper) is not None:
+        return None
+    return f"unknown region code {code!r} {_REGION_HINT}"
+
+
+# -- YAML that remembers lines ------------------------------------------------------------------
+
+
+class _Map(dict[Any, Any]):
+    """A mapping that remembers its own line and the line of each key."""
+
+    line: int = 1
+    lines: dict[Any, int]
+
+
+class _Seq(list[Any]):
+    """A list that remembers its own line and the line of each item."""
+
+    line: int = 1
+    lines: list[int]
+
+
+def _new_map(line: int, values: dict[str, Any] | None = None) -> _Map:
+    data = _Map(values or {})
+    data.line, data.lines = line, dict.fromkeys(data, line)
+    return data
+
+
+class _Loader(yaml.SafeLoader):
+    path: Path = Path("?")
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Any:
+    data = _new_map(node.start_mark.line + 1)
+    yield data
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if not isinstance(key, str | int | float):
+            raise ConfigError(loader.path, line, f"unsupported key {key!r} (expected a plain name)")
+        if key in data:
+            raise ConfigError(loader.path, line, f"duplicate key {key!r} (first at line {data.lines[key]})")
+        data[key], data.lines[key] = loader.construct_object(value_node, deep=True), line
+
+
+def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> Any:
+    data = _Seq()
+    data.line, data.lines = node.start_mark.line + 1, [n.start_mark.line + 1 for n in node.value]
+    yield data
+    data.extend(loader.construct_object(n, deep=True) for n in node.value)
+
+
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError as exc:
+        raise ConfigError(loader.path, node.start_mark.line + 1, f"bad date {node.value!r} ({exc})") from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+
+
+# -- one file, checked ----------------------------------------------------------------------------
+
+
+class _File:
+    """One config file: parses it and raises ``ConfigError`` naming this file."""
+
+    def __init__(self, path: Path, raw: bytes | None) -> None:
+        self.path = path
+        self.document = None if raw is None else self._parse(raw)
+
+    def fail(self, line: int | None, message: str) -> NoReturn:
+        raise ConfigError(self.path, line, message)
+
+    def _parse(self, raw: bytes) -> Any:
+        try:
+            loader = _Loader(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            self.fail(None, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+        loader.path = self.path
+        try:
+            return loader.get_single_data()
+        except yaml.MarkedYAMLError as exc:
+            mark, where = exc.problem_mark or exc.context_mark, exc.context_mark
+            problem = ": ".join(str(p) for p in (exc.context, exc.problem) if p)
+            if where and mark and where.line != mark.line:
+                problem += f" (opened at line {where.line + 1})"
+            self.fail(mark.line + 1 if mark else None, f"invalid YAML: {problem}")
+        except yaml.YAMLError as exc:
+            self.fail(None, f"invalid YAML: {exc}")
+        finally:
+            loader.dispose()
+
+    # -- generic checks
+
+    def mapping(self, value: Any, line: int, what: str) -> _Map:
+        if value is None:
+            return _new_map(line)
+        if not isinstance(value, _Map):
+            kind = "a list" if isinstance(value, list) else type(value).__name__
+            self.fail(line, f"{what}: expected a mapping, got {kind}")
+        return value
+
+    def keys(self, data: _Map, allowed: tuple[str, ...], what: str) -> None:
+        for key, line in data.lines.items():
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else f"expected one of: {', '.join(allowed)}"
+                self.fail(line, f"{what}: unknown key {key!r} ({hint})")
+
+    def top(self, allowed: tuple[str, ...], required: str) -> _Map:
+        data = self.mapping(self.document, 1, "file")
+        self.keys(data, allowed, "file")
+        if required not in data:
+            self.fail(data.line, f"missing key '{required}'")
+        return data
+
+    def entries(self, data: _Map, key: str, kind: str) -> list[tuple[str, _Map, int]]:
+        """The ``id: {fields}`` entries under ``data[key]``, their ids checked."""
+        entries, out = self.mapping(data[key], data.lines[key], key), []
+        for entry_id, value in entries.items():
+            line = entries.lines[entry_id]
+            if not isinstance(entry_id, str) or not _ID.match(entry_id):
+                self.fail(line, f"{kind} id {entry_id!r}: {_ID_HINT}")
+            out.append((entry_id, self.mapping(value, line, f"{kind} '{entry_id}'"), line))
+        return out
+
+    def build(self, model: type[BaseModel], values: dict[str, Any], fields: _Map, what: str) -> Any:
+        try:
+            return model.model_validate(values)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = str(error["loc"][0]) if error["loc"] else ""
+            got = repr(error["input"])
+            got = "" if error["type"] == "missing" else f" (got {got[:57] + '...' if len(got) > 60 else got})"
+            self.fail(fields.lines.get(field, fields.line), f"{what}: {field}: {error['msg']}{got}")
+
+    def regions(self, fields: _Map, what: str) -> list[str]:
+        """The region codes of ``fields['regions']``, checked and upper-cased."""
+        items = fields.get("regions")
+        if items is None:
+            return []
+        if not isinstance(items, _Seq):
+            self.fail(fields.lines["regions"], f"{what}: regions: expected a list of region codes")
+        codes: list[str] = []
+        for code, line in zip(items, items.lines, strict=True):
+            problem = region_problem(code)
+            if problem:
+                self.fail(line, f"{what}: {problem}")
+            if code.strip().upper() in codes:
+                self.fail(line, f"{what}: region {code.strip().upper()!r} listed twice")
+            codes.append(code.strip().upper())
+        return codes
+
+    def language(self, value: Any, line: int, what: str) -> None:
+        primary = value.split("-")[0].lower() if isinstance(value, str) and _LANGUAGE.match(value) else ""
+        key = {2: "alpha_2", 3: "alpha_3"}.get(len(primary))
+        if key is None or pycountry.languages.get(**{key: primary}) is None:
+            self.fail(line, f"{what}: unknown language {value!r} (expected a BCP 47 tag like 'en')")
+
+    def http_url(self, value: Any, line: int, what: str) -> None:
+        parts = urlsplit(value) if isinstance(value, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            self.fail(line, f"{what}: url {value!r} is not an http(s) URL")
+
+    # -- the three files
+
+    def audiences(self) -> list[Audience]:
+        data = self.top(("default", "audiences"), "audiences")
+        default_id, default_line = data.get("default"), data.lines.get("default", data.line)
+        audiences: list[Audience] = []
+        owner: dict[str, str] = {}
+        for audience_id, fields, line in self.entries(data, "audiences", "audience"):
+            what = f"audience '{audience_id}'"
+            self.keys(fields, _AUDIENCE_KEYS, what)
+            if "language" not in fields:
+                self.fail(line, f"{what}: missing key 'language'")
+            self.language(fields["language"], fields.lines["language"], what)
+            regions = self.regions(fields, what)
+            for code, code_line in zip(regions, getattr(fields.get("regions"), "lines", []), strict=True):
+                if code in owner:
+                    self.fail(
+                        code_line,
+                        f"{what}: region {code!r} is already claimed by audience "
+                        f"'{owner[code]}' (audiences may not overlap)",
+                    )
+                owner[code] = audience_id
+            audience = self.build(Audience, {**fields, "id": audience_id, "regions": regions}, fields, what)
+            if audience.default and default_id not in (None, audience_id):
+                self.fail(
+                    fields.lines["default"],
+                    f"{what}: two default audiences ('{default_id}' and '{audience_id}')",
+                )
+            if audience.default:
+                default_id, default_line = audience_id, fields.lines["default"]
+            audiences.append(audience)
+        if not audiences:
+            self.fail(data.lines["audiences"], "no audiences (expected at least the default one)")
+        if default_id is None:
+            self.fail(data.line, "no default audience (expected 'default: AUDIENCE-ID')")
+        if not any(a.id == default_id for a in audiences):
+            self.fail(default_line, f"default audience {default_id!r} is not defined under 'audiences'")
+        return [a.model_copy(update={"default": a.id == default_id}) for a in audiences]
+
+    def notices(self) -> list[Notice]:
+        data = self.top(("notices",), "notices")
+        notices = []
+        for notice_id, fields, line in self.entries(data, "notices", "notice"):
+            what = f"notice '{notice_id}'"
+            self.keys(fields, _NOTICE_KEYS, what)
+            values = {**fields, "id": notice_id, "regions": self.regions(fields, what)}
+            notice: Notice = self.build(
+                Notice, {**values, "texts": self.texts(fields, line, what)}, fields, what
+            )
+            lines = fields.lines
+            self.language(notice.default_language, lines.get("default_language", line), what)
+            if notice.default_language not in notice.texts:
+                self.fail(
+                    lines.get("default_language", lines.get("texts", line)),
+                    f"{what}: no text for its default language '{notice.default_language}' "
+                    f"(texts has: {', '.join(notice.texts) or 'none'})",
+                )
+            start, end = notice.effective_from, notice.effective_until
+            if start and end and end < start:
+                self.fail(
+                    lines["effective_until"],
+                    f"{what}: effective_until {end} is before effective_from {start}",
+                )
+            if notice.url is not None:
+                self.http_url(notice.url, lines["url"], what)
+            if notice.withhold and not notice.regions:
+                self.fail(
+                    lines["withhold"], f"{what}: withhold: true needs regions (it would hide everywhere)"
+                )
+            notices.append(notice)
+        return notices
+
+    def texts(self, fields: _Map, line: int, what: str) -> dict[str, NoticeText]:
+        texts = self.mapping(fields.get("texts"), fields.lines.get("texts", line), f"{what}: texts")
+        out = {}
+        for language, value in texts.items():
+            text_line = texts.lines[language]
+            self.language(language, text_line, what)
+            entry = _new_map(text_line, {"text": value}) if isinstance(value, str) else value
+            entry = self.mapping(entry, text_line, f"{what}: texts: {language}")
+            self.keys(entry, ("text", "title"), f"{what}: texts: {language}")
+            if not isinstance(entry.get("text"), str) or not entry["text"].strip():
+                self.fail(text_line, f"{what}: texts: {language}: text must be a non-empty string")
+            title = entry.get("title")
+            out[language] = self.build(
+                NoticeText, {"text": entry["text"].strip(), "title": title}, entry, what
+            )
+        return out
+
+    def sources(self) -> list[Source]:
+        if self.document is None:
+            return []
+        data = self.top(("sources",), "sources")
+        items = data["sources"]
+        if items is None:
+            return []
+        if not isinstance(items, _Seq):
+            self.fail(data.lines["sources"], "sources: expected a list")
+        sources: list[Source] = []
+        for value, line in zip(items, items.lines, strict=True):
+            fields = self.mapping(value, line, "source")
+            source_id = fields.get("id")
+            what = f"source '{source_id}'" if isinstance(source_id, str) else f"source #{len(sources) + 1}"
+            self.keys(fields, _SOURCE_KEYS, what)
+            source: Source = self.build(Source, dict(fields), fields, what)
+            if not _ID.match(source.id):
+                self.fail(fields.lines["id"], f"{what}: id: {_ID_HINT}")
+            if any(s.id == source.id for s in sources):
+                self.fail(fields.lines["id"], f"{what}: duplicate source id")
+            self.http_url(source.url, fields.lines["url"], what)
+            if source.every < 10:
+                self.fail(
+                    fields.lines["every"],
+                    f"{what}: every: {source.every} is too often (expected at least 10 seconds)",
+                )
+            sources.append(source)
+        return sources

@@ -1,0 +1,112 @@
+"""Plan what one new article version changes: pure, no Redis.
+
+``plan_ingest`` compares the incoming article with the stored version and returns the writes
+(indexes, dirty feeds, events, deliveries) that the storage layer then applies in one
+transaction. Nothing here performs I/O, so every rule is unit-tested directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+
+from feeds.meta import slugify
+from worker.events import delivery_id, event_body, event_id
+from worker.models import Article, Audience, AudienceArticle, Delivery, EventType, Notice, Subscription
+from worker.notices import audience_view
+from worker.storage.articles import IngestCommit, StoredArticle
+from worker.webhooks.signing import stable_message_id
+
+
+def feed_keys(audience: str, section: str | None) -> list[str]:
+    keys = [f"{audience}/all"]
+    if section:
+        keys.append(f"{audience}/{slugify(section)}")
+    return keys
+
+
+def plan_ingest(
+    article: Article,
+    previous: StoredArticle | None,
+    *,
+    audiences: Sequence[Audience],
+    notices: Sequence[Notice],
+    subscriptions: Mapping[str, Sequence[Subscription]],
+    at: datetime,
+    payload_cap: int,
+) -> IngestCommit | None:
+    """The commit for ``article``, or None when it is identical to the stored version."""
+    if previous is not None and previous.article == article:
+        return None
+    today: date = at.date()
+    version = 1 if previous is None else previous.version + 1
+    was_visible = set(previous.audiences) if previous else set()
+    score = (article.published_at or at).timestamp()
+    slug = slugify(article.section) if article.section else None
+    old_section = previous.article.section if previous else None
+    commit = IngestCommit(article=article, version=version, status="published")
+    if slug and article.section:
+        commit.section = (slug, article.section)
+    for audience in audiences:
+        aid = audience.id
+        view = audience_view(article, audience, audiences, notices, today)
+        keys = feed_keys(aid, article.section)
+        commit.dirty.extend(keys)
+        if old_section and old_section != article.section:
+            stale = feed_keys(aid, old_section)[1]
+            commit.index_remove.append(f"{aid}:{stale.split('/', 1)[1]}")
+            commit.dirty.append(stale)
+        suffixes = [k.replace("/", ":", 1) for k in keys]
+        if view is None:
+            commit.index_remove.extend(suffixes)
+        else:
+            commit.audiences.append(aid)
+            for suffix in suffixes:
+                commit.index_add[suffix] = score
+        event = _event_type(aid in was_visible, view is not None)
+        if event is None:
+            continue
+        shown = view or AudienceArticle(audience=aid, article=article, notices=[])
+        eid = event_id(article.id, version, event, aid)
+        matching = [s for s in subscriptions.get(aid, ()) if _wants(s, event, slug)]
+        if not matching:
+            continue
+        commit.payloads[eid] = event_body(event, shown, at, payload_cap=payload_cap)
+        commit.events += 1
+        for sub in matching:
+            commit.deliveries.append(
+                Delivery(
+                    id=delivery_id(eid, sub.id),
+                    event_id=eid,
+                    webhook_id=stable_message_id(eid, sub.id),
+                    subscription_id=sub.id,
+                    type=event,
+                    audience=aid,
+                    article_id=article.id,
+                    payload_key=eid,
+                    created_at=at,
+                    updated_at=at,
+                    next_attempt_at=at,
+                )
+            )
+    if not commit.audiences:
+        commit.status = "withdrawn"
+    return commit
+
+
+def _event_type(was_visible: bool, visible: bool) -> EventType | None:
+    if visible and not was_visible:
+        return "article.published"
+    if visible and was_visible:
+        return "article.updated"
+    if was_visible and not visible:
+        return "article.withdrawn"
+    return None
+
+
+def _wants(sub: Subscription, event: EventType, slug: str | None) -> bool:
+    if not sub.enabled or event not in sub.events:
+        return False
+    if not sub.sections:
+        return True
+    return slug is not None and slug in {slugify(s) for s in sub.sections}

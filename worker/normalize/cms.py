@@ -1,0 +1,176 @@
+"""CMS JSON: one article object with the fields of CONTRACTS section 4 that a CMS knows."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from worker.normalize.dates import parse_date
+from worker.normalize.draft import Draft
+from worker.normalize.errors import NormalizeError
+from worker.normalize.html import html_to_paragraphs
+from worker.normalize.sniff import looks_like_html
+from worker.normalize.text import split_authors
+
+_REGION = re.compile(r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$")
+_JSON_KINDS: dict[type, str] = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+_BODY_FIELDS = ("body_html", "body_text", "body", "content")
+
+
+class CmsArticle(BaseModel):
+    """The CMS document as accepted: unknown fields are ignored, known ones are type-checked."""
+
+    model_config = ConfigDict(extra="ignore", strict=False)
+
+    id: str | int | None = None
+    guid: str | int | None = None
+    source: str | None = None
+    publisher: str | None = None
+    url: str | None = None
+    title: str
+    authors: list[str | dict[str, Any]] | str | None = None
+    author: str | None = None
+    published_at: str | int | float | None = None
+    updated_at: str | int | float | None = None
+    language: str | None = None
+    section: str | None = None
+    tags: list[str] | str | None = None
+    summary: str | None = None
+    body_html: str | None = None
+    body_text: str | None = None
+    body: str | None = None
+    content: str | None = None
+    restricted_regions: list[str] | str | None = None
+
+
+def load_json_object(document: str) -> dict[str, Any]:
+    """The JSON object in ``document``; :class:`NormalizeError` for broken JSON or another type."""
+    try:
+        data = json.loads(document)
+    except json.JSONDecodeError as exc:
+        raise NormalizeError(
+            f"json: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from exc
+    except RecursionError as exc:
+        raise NormalizeError("json: invalid JSON: nested too deeply") from exc
+    if not isinstance(data, dict):
+        kind = _JSON_KINDS.get(type(data), "a number")
+        raise NormalizeError(f"json: expected a JSON object, got {kind}")
+    return data
+
+
+def parse_cms(document: str) -> Draft:
+    """The article of a CMS JSON document."""
+    data = load_json_object(document)
+    try:
+        cms = CmsArticle.model_validate(data)
+    except ValidationError as exc:
+        raise NormalizeError(_describe(exc, data)) from exc
+    title = html.unescape(cms.title)
+    if not title.strip():
+        raise NormalizeError("json: field 'title' is empty")
+    guid = cms.guid if cms.guid is not None else cms.id
+    return Draft(
+        title=title,
+        paragraphs=_body(cms),
+        authors=_authors(cms),
+        published_at=_date(cms.published_at, "published_at"),
+        updated_at=_date(cms.updated_at, "updated_at"),
+        section=_plain(cms.section),
+        tags=[html.unescape(t) for t in _as_list(cms.tags)],
+        summary=" ".join(_paragraphs(cms.summary)) or None,
+        url=cms.url,
+        guid=str(guid) if guid is not None and str(guid).strip() else None,
+        source=cms.source or cms.publisher,
+        language=cms.language,
+        restricted_regions=_regions(cms.restricted_regions),
+    )
+
+
+_EXPECTED = {
+    "id": "a string or a number",
+    "guid": "a string or a number",
+    "authors": "a list of names or one string",
+    "tags": "a list of strings or one string",
+    "restricted_regions": "a list of ISO 3166 codes or one string",
+    "published_at": "an ISO 8601 date string or Unix seconds",
+    "updated_at": "an ISO 8601 date string or Unix seconds",
+}
+
+
+def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
+    error = exc.errors()[0]
+    field = str(error["loc"][0])
+    if error["type"] == "missing":
+        return f"json: field {field!r} is missing"
+    value = repr(data.get(field))
+    value = value if len(value) <= 60 else value[:57] + "..."
+    return f"json: field {field!r} has {value} (expected {_EXPECTED.get(field, 'a string')})"
+
+
+def _plain(value: str | None) -> str | None:
+    return html.unescape(value) if value else None
+
+
+def _as_list(value: list[str] | str | None) -> list[str]:
+    if isinstance(value, str):
+        return [part for part in re.split(r"\s*,\s*", value) if part]
+    return list(value or [])
+
+
+def _authors(cms: CmsArticle) -> list[str]:
+    value = cms.authors if cms.authors is not None else cms.author
+    if isinstance(value, str):
+        return split_authors(html.unescape(value))
+    names = [item if isinstance(item, str) else str(item.get("name") or "") for item in value or []]
+    return [html.unescape(name) for name in names if name]
+
+
+def _date(value: str | int | float | None, field: str) -> datetime | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    parsed = parse_date(value)
+    if parsed is None:
+        raise NormalizeError(f"json: field {field!r} has {value!r} (expected an ISO 8601 or RFC 2822 date)")
+    return parsed
+
+
+def _paragraphs(value: str | None) -> list[str]:
+    """Paragraphs of a text field: HTML when it looks like markup, else blank-line separated text."""
+    if not value or not value.strip():
+        return []
+    if looks_like_html(value):
+        return html_to_paragraphs(value)
+    text = html.unescape(value).replace("\r\n", "\n").replace("\r", "\n")
+    blocks = re.split(r"\n\s*\n", text)
+    if len(blocks) == 1:
+        return [line for line in text.split("\n") if line.strip()]
+    return [" ".join(block.split()) for block in blocks if block.strip()]
+
+
+def _body(cms: CmsArticle) -> list[str]:
+    present = [getattr(cms, name) for name in _BODY_FIELDS if getattr(cms, name) is not None]
+    if not present:
+        raise NormalizeError("json: no article body (expected 'body_html', 'body_text', 'body' or 'content')")
+    if cms.body_html and cms.body_html.strip():
+        return html_to_paragraphs(cms.body_html)
+    return next((p for p in map(_paragraphs, present) if p), [])
+
+
+def _regions(value: list[str] | str | None) -> list[str]:
+    codes = value.replace(",", " ").split() if isinstance(value, str) else list(value or [])
+    out: list[str] = []
+    for code in codes:
+        upper = code.strip().upper()
+        if not _REGION.match(upper):
+            raise NormalizeError(
+                f"json: field 'restricted_regions' has {code!r} (expected ISO 3166 codes like RU or UA-43)"
+            )
+        if upper not in out:
+            out.append(upper)
+    return out

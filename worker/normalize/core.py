@@ -1,0 +1,132 @@
+"""The normalization orchestrator: one raw input in, one :class:`Article` out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from worker.models import Article, Notice, RawInput
+from worker.normalize import hygiene
+from worker.normalize.cms import parse_cms
+from worker.normalize.dates import parse_date
+from worker.normalize.detect import remove_notices
+from worker.normalize.draft import Draft
+from worker.normalize.errors import NormalizeError
+from worker.normalize.html import parse_html
+from worker.normalize.identity import article_id, content_hash, fallback_key, slug
+from worker.normalize.language import detect_language, normalize_tag
+from worker.normalize.text import parse_text
+from worker.normalize.urls import canonical_url, optional_canonical_url
+
+_NO_BODY = {
+    "text": "text: no article text found (only a headline and a byline)",
+    "html": "html: no article text found in the page",
+    "json": "json: the article body is empty",
+}
+# Hosts whose publisher is known without configuration (suffix match on the host name).
+_KNOWN_HOSTS = {"rferl.org": "rferl"}
+
+
+def normalize(raw: RawInput, notices: Sequence[Notice] = ()) -> Article:
+    """Normalize one raw article; pure and deterministic. Raises :class:`NormalizeError`.
+
+    1. Refuse an input with nothing in it.
+    2. Extract a draft for the input's shape. Scraped text is cleaned line by line and its
+       notices removed *before* its structure is read, since a notice may stand between the
+       body and the headline; HTML goes through trafilatura, JSON through a pydantic model.
+    3. Clean every text field (ftfy, NFC, forbidden and zero-width characters, spaces), drop
+       repeated paragraphs and the headline repeated in the body.
+    4. Remove the configured notices from HTML and JSON bodies (after cleaning, so quotes and
+       spacing are already uniform).
+    5. Fill what the body lacks from the caller's metadata; canonical URL, dates, language
+       (detected offline when nobody said), source (inferred when nobody said).
+    6. Identity: the id from source + guid/URL/title, the hash over title, body and dates.
+    7. Render body_text and body_html; the sanitizer runs last, on the final paragraphs.
+    """
+    body = hygiene.strip_forbidden(raw.body)
+    if not hygiene.clean_text(body[:4096]) and not hygiene.clean_text(body):
+        raise NormalizeError(f"{raw.format}: input is empty")
+
+    draft, found = _extract(raw.format, body, notices)
+
+    title = hygiene.clean_text(draft.title)
+    if not title:
+        raise NormalizeError(f"{raw.format}: no headline found")
+    paragraphs = [p for p in hygiene.clean_paragraphs(draft.paragraphs) if p.casefold() != title.casefold()]
+    if raw.format != "text":
+        paragraphs, found = remove_notices(paragraphs, notices)
+    if not paragraphs:
+        raise NormalizeError(_NO_BODY[raw.format])
+
+    url = _url(draft.url, raw.format == "html") or (canonical_url(raw.url) if raw.url else None)
+    published_at = draft.published_at or _caller_date(raw.published_at)
+    source = _source(raw.source or draft.source, found, notices, url)
+    key = raw.guid or draft.guid or url or fallback_key(title, published_at)
+    body_text = "\n\n".join(paragraphs)
+    return Article(
+        id=article_id(source, key),
+        source=source,
+        url=url,
+        title=title,
+        authors=hygiene.clean_list(draft.authors),
+        published_at=published_at,
+        updated_at=draft.updated_at,
+        language=_language(raw.language, draft.language, body_text),
+        section=hygiene.clean_text(raw.section or draft.section or "") or None,
+        tags=hygiene.clean_list(draft.tags),
+        summary=hygiene.clean_text(draft.summary or "") or paragraphs[0],
+        body_text=body_text,
+        body_html=hygiene.paragraphs_to_html(paragraphs),
+        content_hash=content_hash(title, body_text, published_at, draft.updated_at),
+        detected_notices=found,
+        restricted_regions=draft.restricted_regions,
+    )
+
+
+def _extract(fmt: str, body: str, notices: Sequence[Notice]) -> tuple[Draft, list[str]]:
+    if fmt == "html":
+        return parse_html(body), []
+    if fmt == "json":
+        return parse_cms(body), []
+    lines = [line for line in map(hygiene.clean_text, hygiene.split_lines(body)) if line]
+    lines, found = remove_notices(lines, notices)
+    return parse_text(lines), found
+
+
+def _url(value: str | None, lenient: bool) -> str | None:
+    """The source's own URL: strict for CMS JSON (a stated field), lenient for page markup."""
+    if not value:
+        return None
+    if lenient:
+        return optional_canonical_url(value)
+    try:
+        return canonical_url(value)
+    except NormalizeError as exc:
+        raise NormalizeError(f"json: field 'url' has {value!r} (expected an absolute http(s) URL)") from exc
+
+
+def _caller_date(value: str | None) -> object:
+    if not value or not value.strip():
+        return None
+    parsed = parse_date(value)
+    if parsed is None:
+        raise NormalizeError(f"published_at: {value!r} is not a date (expected ISO 8601 or RFC 2822)")
+    return parsed
+
+
+def _language(given: str | None, found: str | None, body_text: str) -> str:
+    if given and not normalize_tag(given):
+        raise NormalizeError(f"language: {given!r} is not a BCP 47 language tag (expected e.g. en or pt-BR)")
+    return normalize_tag(given) or normalize_tag(found) or detect_language(body_text)
+
+
+def _source(given: str | None, found: list[str], notices: Sequence[Notice], url: str | None) -> str:
+    if given and given.strip():
+        return slug(given)
+    publishers = {p for n in notices if n.id in found and len(n.publishers) == 1 for p in n.publishers}
+    if len(publishers) == 1:
+        return slug(publishers.pop())
+    host = (url or "").split("/")[2] if url else ""
+    for suffix, publisher in _KNOWN_HOSTS.items():
+        if host == suffix or host.endswith("." + suffix):
+            return publisher
+    return "unknown"

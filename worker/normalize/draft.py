@@ -1,0 +1,26 @@
+"""The draft article each input shape extracts, before hygiene and identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class Draft:
+    """What one input shape found; empty values mean "the source did not say"."""
+
+    title: str = ""
+    paragraphs: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    section: str | None = None
+    tags: list[str] = field(default_factory=list)
+    summary: str | None = None
+    url: str | None = None
+    guid: str | None = None
+    source: str | None = None
+    language: str | None = None
+    restricted_regions: list[str] = field(default_factory=list)
+    detected_notices: list[str] = field(default_factory=list)

@@ -1,0 +1,77 @@
+"""Text hygiene shared by every input shape.
+
+Every text field of an article passes through :func:`clean_text` (one line) and the body
+through :func:`clean_paragraphs`; :func:`paragraphs_to_html` builds the sanitized HTML and
+must be the last step, after every other transform.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import ftfy
+import nh3
+
+# Everything XML 1.0 forbids (C0 controls but TAB/LF/CR, surrogates, U+FFFE/U+FFFF), plus the
+# C1 controls and DEL, which XML merely discourages but no article text needs.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Zero-width and invisible formatting characters. ZWNJ (U+200C) is kept: Persian and other
+# scripts need it to spell words correctly.
+_ZERO_WIDTH = re.compile("[\u200b\u200d\u2060\u180e\ufeff\u00ad]")
+_SPACES = re.compile(r"\s+")
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+
+
+def strip_forbidden(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids (safe before any parser runs)."""
+    return _FORBIDDEN.sub("", text)
+
+
+def clean_text(text: str) -> str:
+    """One line of clean text: mojibake fixed, NFC, no forbidden or zero-width chars, spaces collapsed.
+
+    Curly quotes are kept (``uncurl_quotes=False``); HTML entities are left alone (the
+    callers decode them where the source format calls for it).
+    """
+    text = strip_forbidden(text)
+    text = ftfy.fix_text(text, uncurl_quotes=False, unescape_html=False, normalization="NFC")
+    text = _ZERO_WIDTH.sub("", text)
+    text = _SPACES.sub(" ", text).strip()
+    # Removing characters can leave a base letter next to a combining mark: compose again.
+    return strip_forbidden(unicodedata.normalize("NFC", text))
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of ``text`` (LF, CRLF or CR), forbidden characters removed first.
+
+    Splitting only on real line breaks keeps a stray vertical tab or form feed from cutting
+    a paragraph in two.
+    """
+    return _LINE_BREAKS.split(strip_forbidden(text))
+
+
+def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:
+    """Cleaned paragraphs, empty ones and repeats (compared case-insensitively) dropped."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for paragraph in paragraphs:
+        text = clean_text(paragraph)
+        key = text.casefold()
+        if text and key not in seen:
+            seen.add(key)
+            out.append(text)
+    return out
+
+
+def clean_list(values: Iterable[str]) -> list[str]:
+    """Cleaned short values (authors, tags), empty ones and repeats dropped, order kept."""
+    return clean_paragraphs(values)
+
+
+def paragraphs_to_html(paragraphs: Iterable[str]) -> str:
+    """One ``<p>`` per paragraph, text escaped, then sanitized with nh3 (allowing only ``<p>``)."""
+    markup = "\n".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
+    return nh3.clean(markup, tags={"p"}, attributes={}, strip_comments=True)

@@ -1,0 +1,45 @@
+"""Article identity: the stable id and the content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime
+
+from worker.models import iso_utc
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(value: str) -> str:
+    """Lower case, runs of other characters as ``-``; ``unknown`` when nothing is left."""
+    return _NOT_SLUG.sub("-", value.lower()).strip("-") or "unknown"
+
+
+def article_id(source: str, key: str) -> str:
+    """Stable, URL-safe id (``[a-z0-9-]``) of one source item.
+
+    ``key`` is the item's guid, else its canonical URL, else :func:`fallback_key`.
+    """
+    digest = hashlib.sha256(f"{source}\n{key}".encode()).hexdigest()[:20]
+    return f"{slug(source)}-{digest}"
+
+
+def fallback_key(title: str, published_at: datetime | None) -> str:
+    """The identity of an item with neither guid nor URL: its title and publication time."""
+    when = iso_utc(published_at) if published_at else ""
+    return f"title:{' '.join(title.casefold().split())}\n{when}"
+
+
+def content_hash(
+    title: str, body_text: str, published_at: datetime | None, updated_at: datetime | None
+) -> str:
+    """sha256 hex over exactly the fields whose change makes a new version of the article."""
+    payload = [
+        title,
+        body_text,
+        iso_utc(published_at) if published_at else None,
+        iso_utc(updated_at) if updated_at else None,
+    ]
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()

@@ -1,0 +1,60 @@
+"""Per-process context: settings, configuration and storage, built once and passed to stages."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Protocol
+
+import requests
+
+from worker.config import Config, load_config
+from worker.settings import Settings
+from worker.storage import Store
+
+
+class Nudger(Protocol):
+    """Sends the Celery messages that wake workers; implemented by ``worker.tasks``."""
+
+    def ingest(self, article_ids: list[str]) -> None: ...
+    def publish(self) -> None: ...
+    def deliver(self, delivery_ids: list[str]) -> None: ...
+    def poll(self, source_ids: list[str]) -> None: ...
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    config: Config
+    store: Store
+    node: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+    @cached_property
+    def session(self) -> requests.Session:
+        from worker.webhooks.http import make_session
+
+        return make_session()
+
+    @classmethod
+    def from_env(cls) -> Runtime:
+        settings = Settings.from_env()
+        return cls.build(settings)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Runtime:
+        config = load_config(settings.config_dir)
+        store = Store(settings.redis_url, redeliver_after=settings.redeliver_after)
+        return cls(settings=settings, config=config, store=store)
+
+
+_current: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    """The process-wide runtime, built from the environment on first use."""
+    global _current
+    if _current is None or _current.node.split(":")[-1] != str(os.getpid()):
+        _current = Runtime.from_env()
+    return _current

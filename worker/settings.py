@@ -1,0 +1,80 @@
+"""Runtime settings from the environment (CONTRACTS section 6).
+
+``Settings.from_env(mapping)`` takes the environment as a passed-in mapping so tests supply their
+own; nothing else in the project reads ``os.environ`` for configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+DEFAULT_GEO_HEADERS = "CloudFront-Viewer-Country,CloudFront-Viewer-Country-Region,CF-IPCountry"
+DEFAULT_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,36000"
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, ignored_types=(cached_property,))
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    api_token: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    config_dir: Path = Path("config")
+    geo_headers: str = DEFAULT_GEO_HEADERS
+    webhook_allow_private: bool = False
+    webhook_retry_schedule: str = DEFAULT_RETRY_SCHEDULE
+    webhook_timeout: float = 15.0
+    webhook_payload_cap: int = 256 * 1024
+    websub_hubs: str = ""
+    export_dir: Path | None = None
+    feed_window: int = 50
+    max_body_bytes: int = 5 * 1024 * 1024
+    # Seconds after which a queued piece of work that is not done is sent again (recovery of work
+    # held by a worker that died). Work is idempotent, so an early re-send costs only a no-op.
+    redeliver_after: float = 15.0
+    delivery_retention: int = 1000
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("export_dir", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value in ("", None) else value
+
+    @cached_property
+    def geo_header_names(self) -> list[str]:
+        return _split(self.geo_headers)
+
+    @cached_property
+    def hubs(self) -> list[str]:
+        return _split(self.websub_hubs)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Settings from ``env`` (default: the process environment)."""
+        env = os.environ if env is None else env
+        values: dict[str, str] = {}
+        for key, value in env.items():
+            if key == "REDIS_URL":
+                values["redis_url"] = value
+            elif key.startswith("SYNDICATE_"):
+                values[key.removeprefix("SYNDICATE_").lower()] = value
+        known = {k: v for k, v in values.items() if k in cls.model_fields}
+        return cls.model_validate(known)
+
+    def describe(self) -> dict[str, object]:
+        """Settings safe to print: the API token is never shown."""
+        data = self.model_dump(mode="json")
+        data["api_token"] = "(set)" if self.api_token else "(not set)"
+        return data

@@ -1,0 +1,170 @@
+"""Articles in Redis: staged input, committed versions, per-audience feed indexes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from redis.exceptions import WatchError
+
+from worker.models import Article, Delivery
+from worker.storage.base import guarded, key, now, text
+
+
+@dataclass
+class IngestCommit:
+    """Everything one ingest writes, applied in one MULTI/EXEC so it happens whole or not at all."""
+
+    article: Article
+    version: int
+    status: str
+    audiences: list[str] = field(default_factory=list)  # where the article is visible
+    index_add: dict[str, float] = field(default_factory=dict)  # index key suffix -> score
+    index_remove: list[str] = field(default_factory=list)
+    section: tuple[str, str] | None = None  # (slug, name)
+    dirty: list[str] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    payloads: dict[str, bytes] = field(default_factory=dict)
+    events: int = 0
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    article: Article
+    version: int
+    status: str
+    audiences: list[str]
+
+
+class ArticleStore:
+    r: redis.Redis
+    redeliver_after: float
+
+    def stage(self, article: Article) -> None:
+        """Keep the normalized article safely in Redis and schedule its ingest.
+
+        Raises ``StorageUnavailable`` when Redis does not confirm: then nothing may answer 202.
+        """
+        with guarded(f"store article {article.id}"), self.r.pipeline(transaction=True) as p:
+            p.set(key("staged", article.id), article.model_dump_json())
+            p.zadd(key("due", "ingest"), {article.id: now() + self.redeliver_after})
+            p.hdel(key("rejected"), article.id)
+            p.execute()
+
+    def staged(self, article_id: str) -> str | None:
+        with guarded(f"read staged {article_id}"):
+            return text(self.r.get(key("staged", article_id)))
+
+    def commit_ingest(self, staged_json: str, commit: IngestCommit) -> bool:
+        """Apply ``commit`` if the staged input is still ``staged_json``; False if it changed."""
+        aid = commit.article.id
+        staged_key = key("staged", aid)
+        with guarded(f"commit article {aid}"), self.r.pipeline(transaction=True) as p:
+            try:
+                p.watch(staged_key)
+                if text(p.get(staged_key)) != staged_json:
+                    p.unwatch()
+                    return False
+                p.multi()
+                p.hset(
+                    key("art", aid),
+                    mapping={
+                        "json": commit.article.model_dump_json(),
+                        "version": commit.version,
+                        "status": commit.status,
+                        "audiences": json.dumps(sorted(commit.audiences)),
+                        "updated": now(),
+                    },
+                )
+                for suffix, score in commit.index_add.items():
+                    p.zadd(key("idx", suffix), {aid: score})
+                for suffix in commit.index_remove:
+                    p.zrem(key("idx", suffix), aid)
+                if commit.section:
+                    p.hsetnx(key("sections"), commit.section[0], commit.section[1])
+                for feed in commit.dirty:
+                    p.hincrby(key("dirty"), feed, 1)
+                for pkey, body in commit.payloads.items():
+                    p.set(key("payload", pkey), body, ex=14 * 86400)
+                for d in commit.deliveries:
+                    _write_delivery(p, d)
+                    p.zadd(key("due", "deliver"), {d.id: now()})
+                p.delete(staged_key)
+                p.zrem(key("due", "ingest"), aid)
+                p.hincrby(key("stats"), "articles_ingested", 1)
+                p.hincrby(key("stats"), "events_created", commit.events)
+                p.execute()
+                return True
+            except WatchError:
+                return False
+
+    def drop_staged(self, article_id: str, staged_json: str) -> None:
+        """Forget a staged input that needs no work (unchanged re-ingest)."""
+        staged_key = key("staged", article_id)
+        with guarded(f"drop staged {article_id}"), self.r.pipeline(transaction=True) as p:
+            try:
+                p.watch(staged_key)
+                if text(p.get(staged_key)) != staged_json:
+                    p.unwatch()
+                    return
+                p.multi()
+                p.delete(staged_key)
+                p.zrem(key("due", "ingest"), article_id)
+                p.hincrby(key("stats"), "articles_unchanged", 1)
+                p.execute()
+            except WatchError:
+                return
+
+    def reject(self, article_id: str, reason: str) -> None:
+        with guarded(f"reject {article_id}"), self.r.pipeline(transaction=True) as p:
+            p.hset(key("rejected"), article_id, reason)
+            p.delete(key("staged", article_id))
+            p.zrem(key("due", "ingest"), article_id)
+            p.execute()
+
+    def rejected_reason(self, article_id: str) -> str | None:
+        with guarded(f"read {article_id}"):
+            return text(self.r.hget(key("rejected"), article_id))
+
+    def article(self, article_id: str) -> StoredArticle | None:
+        with guarded(f"read article {article_id}"):
+            raw = self.r.hgetall(key("art", article_id))
+        return _stored(raw) if raw else None
+
+    def articles(self, ids: list[str]) -> list[StoredArticle]:
+        """Many articles in one round trip, in the order asked (missing ones left out)."""
+        with guarded("read articles"), self.r.pipeline(transaction=False) as p:
+            for aid in ids:
+                p.hgetall(key("art", aid))
+            rows = p.execute()
+        return [_stored(raw) for raw in rows if raw]
+
+    def index_top(self, suffix: str, count: int) -> list[str]:
+        with guarded(f"read index {suffix}"):
+            return [m.decode() for m in self.r.zrevrange(key("idx", suffix), 0, count - 1)]
+
+    def index_count(self, suffix: str) -> int:
+        with guarded(f"count index {suffix}"):
+            return int(self.r.zcard(key("idx", suffix)))
+
+    def sections(self) -> dict[str, str]:
+        with guarded("read sections"):
+            return {k.decode(): v.decode() for k, v in self.r.hgetall(key("sections")).items()}
+
+
+def _write_delivery(p: Any, d: Delivery) -> None:
+    p.set(key("dlv", d.id), d.model_dump_json())
+    created = d.created_at.timestamp()
+    p.zadd(key("dlv-log", d.subscription_id), {d.id: created})
+    p.zadd(key("dlv-log"), {d.id: created})
+
+
+def _stored(raw: dict[bytes, bytes]) -> StoredArticle:
+    return StoredArticle(
+        article=Article.model_validate_json(raw[b"json"]),
+        version=int(raw[b"version"]),
+        status=raw[b"status"].decode(),
+        audiences=json.loads(raw.get(b"audiences", b"[]")),
+    )

@@ -1,0 +1,105 @@
+"""Subscriptions, deliveries and the event payloads they send."""
+
+from __future__ import annotations
+
+import redis
+
+from worker.models import Delivery, Subscription
+from worker.storage.base import guarded, key
+
+
+class HookStore:
+    r: redis.Redis
+
+    # -- subscriptions ------------------------------------------------------------------------
+    def save_subscription(self, sub: Subscription) -> None:
+        with guarded(f"save subscription {sub.id}"), self.r.pipeline(transaction=True) as p:
+            old = self.r.get(key("sub", sub.id))
+            if old:
+                previous = Subscription.model_validate_json(old)
+                p.srem(key("subs", previous.audience), sub.id)
+            p.set(key("sub", sub.id), sub.model_dump_json())
+            p.sadd(key("subs"), sub.id)
+            p.sadd(key("subs", sub.audience), sub.id)
+            p.incr(key("subs-version"))
+            p.execute()
+
+    def subscription(self, sub_id: str) -> Subscription | None:
+        with guarded(f"read subscription {sub_id}"):
+            raw = self.r.get(key("sub", sub_id))
+        return Subscription.model_validate_json(raw) if raw else None
+
+    def delete_subscription(self, sub_id: str) -> bool:
+        sub = self.subscription(sub_id)
+        if sub is None:
+            return False
+        with guarded(f"delete subscription {sub_id}"), self.r.pipeline(transaction=True) as p:
+            p.delete(key("sub", sub_id))
+            p.srem(key("subs"), sub_id)
+            p.srem(key("subs", sub.audience), sub_id)
+            p.incr(key("subs-version"))
+            p.execute()
+        return True
+
+    def subscriptions(self, audience: str | None = None) -> list[Subscription]:
+        index = key("subs", audience) if audience else key("subs")
+        with guarded("list subscriptions"):
+            ids = sorted(m.decode() for m in self.r.smembers(index))
+            if not ids:
+                return []
+            rows = self.r.mget([key("sub", i) for i in ids])
+        return [Subscription.model_validate_json(raw) for raw in rows if raw]
+
+    # -- deliveries ---------------------------------------------------------------------------
+    def save_delivery(self, d: Delivery, *, due_at: float | None = None) -> None:
+        """Write the delivery; schedule its next attempt at ``due_at``, or none when final."""
+        with guarded(f"save delivery {d.id}"), self.r.pipeline(transaction=True) as p:
+            p.set(key("dlv", d.id), d.model_dump_json())
+            created = d.created_at.timestamp()
+            p.zadd(key("dlv-log", d.subscription_id), {d.id: created})
+            p.zadd(key("dlv-log"), {d.id: created})
+            if due_at is None:
+                p.zrem(key("due", "deliver"), d.id)
+            else:
+                p.zadd(key("due", "deliver"), {d.id: due_at})
+            p.execute()
+
+    def delivery(self, delivery_id: str) -> Delivery | None:
+        with guarded(f"read delivery {delivery_id}"):
+            raw = self.r.get(key("dlv", delivery_id))
+        return Delivery.model_validate_json(raw) if raw else None
+
+    def deliveries(self, subscription_id: str | None = None, limit: int = 100) -> list[Delivery]:
+        """Newest first."""
+        log = key("dlv-log", subscription_id) if subscription_id else key("dlv-log")
+        with guarded("list deliveries"):
+            ids = [m.decode() for m in self.r.zrevrange(log, 0, limit - 1)]
+            rows = self.r.mget([key("dlv", i) for i in ids]) if ids else []
+        return [Delivery.model_validate_json(raw) for raw in rows if raw]
+
+    def deliveries_since(self, subscription_id: str, since: float) -> list[Delivery]:
+        with guarded("list deliveries"):
+            ids = [m.decode() for m in self.r.zrangebyscore(key("dlv-log", subscription_id), since, "+inf")]
+            rows = self.r.mget([key("dlv", i) for i in ids]) if ids else []
+        return [Delivery.model_validate_json(raw) for raw in rows if raw]
+
+    def trim_deliveries(self, subscription_id: str, keep: int) -> int:
+        """Forget the oldest finished deliveries beyond ``keep`` for one subscription."""
+        log = key("dlv-log", subscription_id)
+        with guarded("trim deliveries"):
+            old = [m.decode() for m in self.r.zrange(log, 0, -keep - 1)] if keep else []
+            if not old:
+                return 0
+            pending = self.r.zmscore(key("due", "deliver"), old)
+            drop = [d for d, score in zip(old, pending, strict=True) if score is None]
+            if drop:
+                with self.r.pipeline(transaction=False) as p:
+                    p.zrem(log, *drop)
+                    p.zrem(key("dlv-log"), *drop)
+                    p.delete(*[key("dlv", d) for d in drop])
+                    p.execute()
+        return len(drop)
+
+    def payload(self, payload_key: str) -> bytes | None:
+        with guarded("read payload"):
+            return self.r.get(key("payload", payload_key))

@@ -1,0 +1,28 @@
+"""Upstream source state: validators of the last response, schedule, failures."""
+
+from __future__ import annotations
+
+import redis
+
+from worker.storage.base import guarded, key
+
+
+class SourceStore:
+    r: redis.Redis
+
+    def source_state(self, source_id: str) -> dict[str, str]:
+        with guarded(f"read source {source_id}"):
+            return {k.decode(): v.decode() for k, v in self.r.hgetall(key("source", source_id)).items()}
+
+    def save_source_state(self, source_id: str, state: dict[str, str | float | int]) -> None:
+        with guarded(f"save source {source_id}"):
+            self.r.hset(key("source", source_id), mapping={k: str(v) for k, v in state.items()})
+
+    def item_seen(self, source_id: str, item_key: str, digest: str) -> bool:
+        """True if this upstream item was already taken in with exactly this content."""
+        with guarded(f"source items {source_id}"):
+            return self.r.hget(key("source-items", source_id), item_key) == digest.encode()
+
+    def remember_item(self, source_id: str, item_key: str, digest: str) -> None:
+        with guarded(f"source items {source_id}"):
+            self.r.hset(key("source-items", source_id), item_key, digest)

@@ -1,0 +1,51 @@
+"""A thread in every worker's main process: heartbeat, and the sweeper.
+
+The heartbeat (``/readyz``, ``syndicate status``) says the worker lives. The sweeper sends again
+any work whose due time has passed: retries that have come due and work that a dead worker held.
+A Redis lock lets one sweeper act at a time across all hosts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from celery.signals import worker_ready, worker_shutdown
+
+from worker import pipeline
+from worker.runtime import runtime
+
+log = logging.getLogger("syndicate.supervisor")
+INTERVAL = 1.0
+_stop = threading.Event()
+
+
+def run(queues: list[str]) -> None:
+    first = True
+    while not _stop.is_set():
+        try:
+            rt = runtime()
+            rt.store.heartbeat(rt.node, {"queues": queues})
+            if first:
+                pipeline.mark_all_feeds_dirty(rt)
+                first = False
+            if rt.store.acquire("sweeper", rt.node, ttl=5 * INTERVAL):
+                from worker.tasks import nudger
+
+                pipeline.sweep(rt, nudger)
+        except Exception as exc:  # Redis away: keep trying, the worker reconnects by itself
+            log.warning("supervisor: %s", exc)
+        _stop.wait(INTERVAL)
+
+
+@worker_ready.connect
+def _start(sender: Any = None, **_: Any) -> None:
+    queues = sorted(q.name for q in sender.app.amqp.queues.consume_from.values()) if sender else []
+    _stop.clear()
+    threading.Thread(target=run, args=(queues,), name="syndicate-supervisor", daemon=True).start()
+
+
+@worker_shutdown.connect
+def _shutdown(**_: Any) -> None:
+    _stop.set()

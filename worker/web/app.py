@@ -1,0 +1,56 @@
+"""The ASGI application: ``syndicate serve`` runs it on uvicorn."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from worker.runtime import Nudger, Runtime, runtime
+from worker.storage import StorageUnavailable
+from worker.web import articles, feedroutes, hooks, ops
+from worker.web.common import ApiError, error_response
+
+log = logging.getLogger("syndicate.web")
+
+
+def create_app(rt: Runtime | None = None, nudger: Nudger | None = None) -> FastAPI:
+    app = FastAPI(
+        title="syndicate",
+        version="0.1.0",
+        description="Geo-aware syndication: articles in; feeds and signed webhooks out, per audience.",
+    )
+    if nudger is None:
+        from worker.tasks import nudger as celery_nudger
+
+        nudger = celery_nudger
+    app.state.runtime = rt or runtime()
+    app.state.nudger = nudger
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(StorageUnavailable)
+    async def _storage(_: Request, exc: StorageUnavailable) -> JSONResponse:
+        log.warning("storage unavailable: %s", exc)
+        return JSONResponse(
+            {"error": "storage_unavailable", "detail": "redis does not answer; retry later"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        detail = (
+            f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg", "invalid request"))
+        )
+        return JSONResponse({"error": "invalid_request", "detail": detail}, status_code=422)
+
+    for router in (feedroutes.router, articles.router, hooks.router, ops.router):
+        app.include_router(router)
+    return app

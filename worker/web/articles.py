@@ -1,0 +1,119 @@
+"""``POST /articles`` and ``GET /articles/{id}``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from worker import pipeline
+from worker.models import RawInput
+from worker.normalize import NormalizeError
+from worker.storage import StorageUnavailable
+from worker.web.common import ApiError, json_error_schema, nudger_of, require_token, rt_of
+
+router = APIRouter(tags=["articles"])
+FORMATS = {"application/json": "json", "text/html": "html", "text/plain": "text"}
+META = ("source", "url", "published_at", "section", "language")
+
+_BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "object", "additionalProperties": True}},
+            "text/html": {"schema": {"type": "string"}},
+            "text/plain": {"schema": {"type": "string"}},
+        },
+    },
+    "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in META],
+    "responses": {
+        str(c): {"description": d, **json_error_schema()}
+        for c, d in [
+            (400, "malformed JSON"),
+            (401, "missing or invalid token"),
+            (413, "body over the size limit"),
+            (415, "unsupported content type"),
+            (422, "invalid article"),
+            (503, "storage unavailable"),
+        ]
+    },
+}
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise ApiError(400, "bad_request", f"Content-Length '{declared[:40]}' is not a number")
+        if int(declared) > limit:
+            raise ApiError(413, "too_large", f"body of {declared} bytes is over the limit of {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "too_large", f"body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("/articles", status_code=202, dependencies=[Depends(require_token)], openapi_extra=_BODY_DOC)
+async def post_article(request: Request) -> JSONResponse:
+    """Accept one article; ``202`` only once it is safely in Redis."""
+    rt = rt_of(request)
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    fmt = FORMATS.get(media)
+    if fmt is None:
+        expected = ", ".join(FORMATS)
+        raise ApiError(
+            415, "unsupported_media_type", f"content type '{media or '(none)'}' is not one of {expected}"
+        )
+    raw_bytes = await _read_body(request, rt.settings.max_body_bytes)
+    try:
+        body = raw_bytes.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(422, "invalid_encoding", f"body is not valid UTF-8 (byte {exc.start})") from None
+    if fmt == "json":
+        try:
+            doc = json.loads(body)
+        except json.JSONDecodeError as exc:
+            raise ApiError(
+                400, "malformed_json", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+            ) from None
+        if not isinstance(doc, dict):
+            raise ApiError(422, "invalid_article", "the JSON body must be an object (an article)")
+    meta = {k: v for k in META if (v := request.query_params.get(k))}
+    raw = RawInput(format=fmt, body=body, **meta)  # type: ignore[arg-type]
+    from starlette.concurrency import run_in_threadpool
+
+    try:
+        article = await run_in_threadpool(pipeline.accept, rt, raw)
+    except NormalizeError as exc:
+        raise ApiError(422, "invalid_article", str(exc)) from None
+    except StorageUnavailable:
+        raise ApiError(
+            503, "storage_unavailable", "the article could not be stored; retry later", {"Retry-After": "5"}
+        ) from None
+    await run_in_threadpool(nudger_of(request).ingest, [article.id])
+    return JSONResponse({"id": article.id, "status": "queued"}, status_code=202)
+
+
+@router.get("/articles/{article_id}", dependencies=[Depends(require_token)])
+def get_article(article_id: str, request: Request) -> dict[str, Any]:
+    store = rt_of(request).store
+    stored = store.article(article_id)
+    if store.staged(article_id) is not None:
+        return {"id": article_id, "status": "queued"}
+    if stored is not None:
+        return {
+            "id": article_id,
+            "status": stored.status,
+            "version": stored.version,
+            "audiences": stored.audiences,
+            "article": stored.article.to_public(),
+        }
+    reason = store.rejected_reason(article_id)
+    if reason is not None:
+        return {"id": article_id, "status": "rejected", "reason": reason}
+    raise ApiError(404, "not_found", f"no article with id '{article_id}'")

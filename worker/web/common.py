@@ -1,0 +1,60 @@
+"""Shared pieces of the HTTP API: errors, authentication, the runtime."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from worker.runtime import Nudger, Runtime
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error: str, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.error, self.detail, self.headers = status, error, detail, headers
+
+
+def error_response(exc: ApiError) -> JSONResponse:
+    return JSONResponse(
+        {"error": exc.error, "detail": exc.detail}, status_code=exc.status, headers=exc.headers
+    )
+
+
+def rt_of(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+def nudger_of(request: Request) -> Nudger:
+    nudge: Nudger = request.app.state.nudger
+    return nudge
+
+
+def require_token(request: Request) -> None:
+    """Bearer token check, constant-time; the token is never echoed back."""
+    expected = rt_of(request).settings.api_token
+    header = request.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    if not expected:
+        raise ApiError(
+            401, "unauthorized", "the server has no SYNDICATE_API_TOKEN configured; writes are refused"
+        )
+    if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), expected.encode()):
+        raise ApiError(401, "unauthorized", "missing or invalid bearer token", {"WWW-Authenticate": "Bearer"})
+
+
+def json_error_schema() -> dict[str, Any]:
+    return {
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"error": {"type": "string"}, "detail": {"type": "string"}},
+                    "required": ["error", "detail"],
+                }
+            }
+        }
+    }

@@ -1,0 +1,113 @@
+"""Health, readiness and Prometheus metrics (read from Redis, so they cover every process)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from worker.celery_app import QUEUES
+from worker.runtime import Runtime
+from worker.storage import StorageUnavailable
+from worker.web.common import rt_of
+
+router = APIRouter(tags=["operations"])
+HEARTBEAT_MAX_AGE = 60.0
+
+COUNTERS = {
+    "articles_ingested": "Article versions committed.",
+    "articles_unchanged": "Re-ingests that changed nothing.",
+    "articles_rejected": "Inputs rejected into the dead-letter list.",
+    "events_created": "Webhook events created.",
+    "feed_renders": "Feed renders (all formats of one feed).",
+    "feed_render_seconds": "Seconds spent rendering feeds.",
+    "deliveries_succeeded": "Webhook deliveries that succeeded.",
+    "delivery_attempts_failed": "Webhook attempts that failed.",
+    "deliveries_dead": "Webhook deliveries given up after the last attempt.",
+    "delivery_seconds_total": "Seconds spent waiting for webhook receivers.",
+    "subscriptions_disabled": "Subscriptions disabled (410 Gone or failing for days).",
+    "websub_pings": "WebSub publish pings sent.",
+}
+
+
+class RedisCollector(Collector):
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def collect(self) -> Iterator[Any]:
+        store = self.rt.store
+        stats = store.stats()
+        for name, doc in COUNTERS.items():
+            yield CounterMetricFamily(f"syndicate_{name}", doc, value=stats.get(name, 0.0))
+        depth = GaugeMetricFamily(
+            "syndicate_queue_depth", "Messages waiting per Celery queue.", labels=["queue"]
+        )
+        for q, n in store.queue_lengths(list(QUEUES)).items():
+            depth.add_metric([q], n)
+        yield depth
+        yield GaugeMetricFamily(
+            "syndicate_retry_backlog",
+            "Deliveries waiting for a later attempt.",
+            value=store.due_count("deliver"),
+        )
+        yield GaugeMetricFamily(
+            "syndicate_ingest_backlog",
+            "Articles stored and not yet ingested.",
+            value=store.due_count("ingest"),
+        )
+        yield GaugeMetricFamily(
+            "syndicate_dead_letters", "Entries in the dead-letter list.", value=store.dead_letter_count()
+        )
+        subs = store.subscriptions()
+        yield GaugeMetricFamily(
+            "syndicate_subscriptions_disabled",
+            "Subscriptions currently disabled.",
+            value=sum(1 for s in subs if not s.enabled),
+        )
+        yield GaugeMetricFamily(
+            "syndicate_workers", "Workers with a fresh heartbeat.", value=len(store.workers())
+        )
+
+
+def readiness(rt: Runtime) -> tuple[bool, str]:
+    try:
+        rt.store.ping()
+        workers = rt.store.workers()
+    except StorageUnavailable as exc:
+        return False, f"redis does not answer: {exc}"
+    if not workers:
+        return False, "no worker heartbeat in the last 60 s"
+    age = time.time() - max(float(w.get("at", 0)) for w in workers.values())
+    if age > HEARTBEAT_MAX_AGE:
+        return False, f"newest worker heartbeat is {age:.0f} s old"
+    return True, f"{len(workers)} worker(s) alive"
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(request: Request) -> JSONResponse:
+    ok, detail = readiness(rt_of(request))
+    if ok:
+        return JSONResponse({"status": "ready", "detail": detail})
+    return JSONResponse({"error": "not_ready", "detail": detail}, status_code=503)
+
+
+@router.get("/metrics")
+def metrics(request: Request) -> Response:
+    registry = CollectorRegistry()
+    registry.register(RedisCollector(rt_of(request)))
+    try:
+        body = generate_latest(registry)
+    except StorageUnavailable as exc:
+        return JSONResponse({"error": "storage_unavailable", "detail": str(exc)}, status_code=503)
+    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
