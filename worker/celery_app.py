@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from worker.settings import Settings
 
@@ -29,7 +29,7 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     task_ignore_result=True,
     result_backend=None,
-    task_queues=[Queue(q, routing_key=q) for q in QUEUES],
+    task_queues=[Queue(q, Exchange(q, type="direct"), routing_key=q) for q in QUEUES],
     task_default_queue="ingest",
     task_routes={
         "syndicate.ingest": {"queue": "ingest"},

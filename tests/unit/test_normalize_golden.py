@@ -23,7 +23,12 @@ def _notices() -> list[Notice]:
 
 
 def _text_fields(article: Article) -> list[str]:
-    return [article.title, article.summary, article.body_text, article.body_html, article.section or ""] + [
+    return [
+        article.title,
+        article.summary,
+        article.body_text,
+        article.body_html,
+        article.section or "",
         *article.authors,
         *article.tags,
     ]
@@ -65,7 +70,7 @@ def test_golden_is_deterministic(case: tuple[str, dict[str, object]]) -> None:
     assert first.to_public() == second.to_public()
 
 
-def test_seed_has_crlf_free_and_tajik_has_crlf() -> None:
+def test_tajik_fixture_keeps_crlf() -> None:
     """The second fixture really exercises CRLF (an editor could silently convert it)."""
     assert b"\r\n" in CASES[1].read_bytes()
 

@@ -42,11 +42,11 @@ def _run(lines: list[str]) -> tuple[list[str], list[str]]:
         [EN, TRAILER],
         [EN + " " + TRAILER],
         textwrap.wrap(EN, 50),
-        textwrap.wrap(_curly(EN), 33) + [TRAILER],
+        [*textwrap.wrap(_curly(EN), 33), TRAILER],
         [EN.upper()],
         ["  ".join(EN.replace(" ", "\t ").split("\t"))],
         [RU],
-        textwrap.wrap(RU, 45) + ["Подробнее"],
+        [*textwrap.wrap(RU, 45), "Подробнее"],
         [RU.replace("«", '"').replace("»", '"').replace("е", "ё", 3)],
         ["Important notice", *textwrap.wrap(EN, 70)],
     ],
@@ -76,11 +76,11 @@ def test_notice_found_and_removed(notice_lines: list[str], where: str) -> None:
 @pytest.mark.parametrize(
     "sentence",
     [
-        'In 2024 Moscow declared RFE/RL an "undesirable organization," a label that exposes readers to fines.',
+        'In 2024 Moscow declared RFE/RL an "undesirable organization," a label exposing readers to fines.',
         "Russia has labeled dozens of foreign media and NGOs as undesirable organizations since 2015.",
-        "The Russian government said in a statement that RFE/RL has been declared an undesirable organization "
-        "by the Russian government, a move the broadcaster's president called an attack on free media and on "
-        "the millions of Russians who rely on it for independent news every week.",
+        "The Russian government said in a statement that RFE/RL has been declared an undesirable "
+        "organization by the Russian government, a move the broadcaster's president called an attack "
+        "on free media and on the millions of Russians who rely on it for independent news every week.",
         "Lawyers warned that people in Russia could face fines or imprisonment for sharing content.",
     ],
     ids=["mention", "plural", "quoted-first-sentence", "paraphrase"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 
@@ -70,3 +71,40 @@ def test_shaped_text_with_junk_is_clean(body: str, title: str, author: str, tail
 @given(ANY_TEXT)
 def test_detect_format_always_answers(body: str) -> None:
     assert detect_format(body) in {"text", "html", "json"}
+
+
+MARKUP = st.sampled_from(
+    ["<p>", "</p>", "<html>", "<body>", "<article>", "<h1>", "</h1>", "<script>", "<!--", "<br>", "&amp;",
+     "&#0;", "&#xD800;", "<?xml version='1.0'?>", "<meta property='og:title' content='", "'>"]
+)  # fmt: skip
+FIELDS = st.sampled_from(
+    ["title", "body_text", "body_html", "authors", "tags", "published_at", "url", "restricted_regions",
+     "guid", "summary", "language", "section", "source"]
+)  # fmt: skip
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | ANY_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ANY_TEXT, inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@PROFILE
+@given(st.lists(st.one_of(MARKUP, ANY_TEXT), max_size=25).map("".join))
+def test_any_markup_is_an_article_or_a_normalize_error(page: str) -> None:
+    try:
+        article = normalize(RawInput(format="html", body=page))
+    except NormalizeError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith("html: ")
+    else:
+        _check(article)
+
+
+@PROFILE
+@given(st.dictionaries(FIELDS, JSON_VALUES, max_size=8))
+def test_any_cms_object_is_an_article_or_a_normalize_error(fields: dict[str, object]) -> None:
+    try:
+        article = normalize(RawInput(format="json", body=json.dumps({"title": "T", "body": "x", **fields})))
+    except NormalizeError as exc:
+        assert "\n" not in str(exc)
+    else:
+        _check(article)

@@ -85,7 +85,7 @@ def parse_cms(document: str) -> Draft:
         tags=[html.unescape(t) for t in _as_list(cms.tags)],
         summary=" ".join(_paragraphs(cms.summary)) or None,
         url=cms.url,
-        guid=str(guid) if guid is not None and str(guid).strip() else None,
+        guid=str(guid).strip() or None if guid is not None else None,
         source=cms.source or cms.publisher,
         language=cms.language,
         restricted_regions=_regions(cms.restricted_regions),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from worker.models import Article, Notice, RawInput
 from worker.normalize import hygiene
@@ -43,8 +44,11 @@ def normalize(raw: RawInput, notices: Sequence[Notice] = ()) -> Article:
     7. Render body_text and body_html; the sanitizer runs last, on the final paragraphs.
     """
     body = hygiene.strip_forbidden(raw.body)
-    if not hygiene.clean_text(body[:4096]) and not hygiene.clean_text(body):
+    if not hygiene.has_text(body):
         raise NormalizeError(f"{raw.format}: input is empty")
+    # The caller's metadata is checked even where the body makes it unnecessary.
+    caller_url = canonical_url(raw.url) if raw.url and raw.url.strip() else None
+    caller_date = _caller_date(raw.published_at)
 
     draft, found = _extract(raw.format, body, notices)
 
@@ -57,10 +61,10 @@ def normalize(raw: RawInput, notices: Sequence[Notice] = ()) -> Article:
     if not paragraphs:
         raise NormalizeError(_NO_BODY[raw.format])
 
-    url = _url(draft.url, raw.format == "html") or (canonical_url(raw.url) if raw.url else None)
-    published_at = draft.published_at or _caller_date(raw.published_at)
+    url = _url(draft.url, raw.format == "html") or caller_url
+    published_at = draft.published_at or caller_date
     source = _source(raw.source or draft.source, found, notices, url)
-    key = raw.guid or draft.guid or url or fallback_key(title, published_at)
+    key = (raw.guid or "").strip() or draft.guid or url or fallback_key(title, published_at)
     body_text = "\n\n".join(paragraphs)
     return Article(
         id=article_id(source, key),
@@ -104,7 +108,7 @@ def _url(value: str | None, lenient: bool) -> str | None:
         raise NormalizeError(f"json: field 'url' has {value!r} (expected an absolute http(s) URL)") from exc
 
 
-def _caller_date(value: str | None) -> object:
+def _caller_date(value: str | None) -> datetime | None:
     if not value or not value.strip():
         return None
     parsed = parse_date(value)

@@ -18,6 +18,7 @@ from lxml import etree
 from worker.normalize.dates import parse_date
 from worker.normalize.draft import Draft
 from worker.normalize.errors import NormalizeError
+from worker.normalize.hygiene import strip_forbidden
 from worker.normalize.text import split_authors
 
 # Elements that start a new paragraph, in HTML and in trafilatura's XML output.
@@ -43,9 +44,10 @@ _BREAK = "\x00"  # paragraph marker; strip_forbidden() has removed every real NU
 def html_to_paragraphs(fragment: str | etree._Element) -> list[str]:
     """The text of each block element of ``fragment`` (markup string or parsed tree), in order."""
     if isinstance(fragment, str):
-        if not fragment.strip():
-            return []
-        fragment = lxml.html.fragment_fromstring(fragment, create_parent="div")
+        try:
+            fragment = lxml.html.document_fromstring(strip_forbidden(fragment))
+        except (etree.ParserError, ValueError):
+            return []  # nothing but whitespace or comments
     chunks: list[str] = []
     _walk(fragment, chunks)
     return [" ".join(p.split()) for p in "".join(chunks).split(_BREAK) if p.strip()]

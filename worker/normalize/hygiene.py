@@ -30,6 +30,11 @@ def strip_forbidden(text: str) -> str:
     return _FORBIDDEN.sub("", text)
 
 
+def has_text(text: str) -> bool:
+    """True when ``text`` holds anything but whitespace, zero-width and forbidden characters."""
+    return bool(_ZERO_WIDTH.sub("", strip_forbidden(text)).strip())
+
+
 def clean_text(text: str) -> str:
     """One line of clean text: mojibake fixed, NFC, no forbidden or zero-width chars, spaces collapsed.
 

@@ -1,0 +1,150 @@
+"""Issue 4 end to end: the right notice, once, in the right places; withheld articles never leak."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from lxml import etree
+from standardwebhooks.webhooks import Webhook
+
+from tests.integration.test_end_to_end import TITLE, post_seed
+from tests.support import Api, Proc, Receiver, wait_for
+
+NOTICE = 'data-notice="rferl-undesirable-ru"'
+GEO = ["CloudFront-Viewer-Country", "CloudFront-Viewer-Country-Region", "CF-IPCountry"]
+
+
+def _feed_with(api: Api, path: str, text: str, headers: dict[str, str] | None = None) -> str:
+    r = wait_for(
+        lambda: (x := api.get(path, headers=headers or {})).ok and text in x.text and x,
+        20,
+        what=f"{text!r} in {path}",
+    )
+    return str(r.text)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"CloudFront-Viewer-Country": "UA", "CloudFront-Viewer-Country-Region": "43"}, "ru"),
+        ({"CloudFront-Viewer-Country": "UA", "CloudFront-Viewer-Country-Region": "UA-43"}, "ru"),
+        ({"CloudFront-Viewer-Country": "UA", "CloudFront-Viewer-Country-Region": "30"}, "global"),
+        ({"CloudFront-Viewer-Country": "RU"}, "ru"),
+        ({"CF-IPCountry": "RU"}, "ru"),
+        ({"CF-IPCountry": "XX"}, "global"),
+        ({}, "global"),
+    ],
+    ids=["crimea", "crimea-full-code", "kyiv", "russia-cloudfront", "russia-cloudflare", "unknown", "none"],
+)
+def test_audience_from_cdn_headers(
+    stack: tuple[Api, Proc, Proc], headers: dict[str, str], expected: str
+) -> None:
+    api, _, _ = stack
+    api.wait_published(post_seed(api))
+    direct = _feed_with(api, f"/feeds/{expected}/all.json", TITLE)
+    r = wait_for(lambda: (x := api.get("/feeds/all.json", headers=headers)).ok and TITLE in x.text and x, 20)
+    assert r.text == direct  # the same bytes as the audience's own feed
+    for name in GEO:
+        assert name in r.headers["vary"]
+    items = r.json()["items"]
+    assert sum(i["content_html"].count(NOTICE) for i in items) == (1 if expected == "ru" else 0)
+
+
+def test_notice_once_in_every_channel(stack: tuple[Api, Proc, Proc], receiver: Receiver) -> None:
+    api, _, _ = stack
+    ru = api.subscribe(receiver.url, "ru")
+    glob = api.subscribe(receiver.url, "global")
+    api.wait_published(post_seed(api))
+    for fmt in ("rss", "atom"):
+        ru_text = _feed_with(api, f"/feeds/ru/all.{fmt}", TITLE)
+        contents, summaries = _item_texts(ru_text.encode(), fmt)
+        assert [c.count(NOTICE) for c in contents] == [1], fmt
+        assert all(NOTICE not in s for s in summaries)
+        assert "rferl-undesirable-ru" in ru_text  # the machine-readable extension element
+        global_text = _feed_with(api, f"/feeds/global/all.{fmt}", TITLE)
+        assert "rferl-undesirable-ru" not in global_text and "undesirable" not in global_text
+    ru_json = json.loads(_feed_with(api, "/feeds/ru/all.json", TITLE))
+    assert [i["content_html"].count(NOTICE) for i in ru_json["items"]] == [1]
+    hooks = wait_for(lambda: len(receiver.received) >= 2 and receiver.received, 20, what="two webhooks")
+    by_audience = {}
+    for h in hooks:
+        sub = ru if h.json()["data"]["audience"] == "ru" else glob
+        by_audience[h.json()["data"]["audience"]] = Webhook(sub["secret"]).verify(h.body, h.headers)
+    assert by_audience["ru"]["data"]["article"]["body_html"].count(NOTICE) == 1
+    assert by_audience["ru"]["data"]["article"]["notices"][0]["language"] == "ru"
+    assert NOTICE not in by_audience["global"]["data"]["article"]["body_html"]
+    assert by_audience["global"]["data"]["article"]["notices"] == []
+
+
+def _item_texts(xml: bytes, fmt: str) -> tuple[list[str], list[str]]:
+    """Full contents and summaries of each item, unescaped (feedparser would strip data-*)."""
+    root = etree.fromstring(xml)
+    if fmt == "rss":
+        ns = {"content": "http://purl.org/rss/1.0/modules/content/"}
+        items = root.findall("./channel/item")
+        return (
+            [i.findtext("content:encoded", "", ns) for i in items],
+            [i.findtext("description", "") for i in items],
+        )
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    entries = root.findall("a:entry", ns)
+    return (
+        [e.findtext("a:content", "", ns) for e in entries],
+        [e.findtext("a:summary", "", ns) for e in entries],
+    )
+
+
+def _cms(restricted: list[str]) -> str:
+    return json.dumps(
+        {
+            "guid": "restricted-1",
+            "source": "rferl",
+            "title": "A Story Withheld In Russia",
+            "published_at": "2024-03-01T10:00:00Z",
+            "language": "en",
+            "section": "World",
+            "body_html": "<p>Body of a story that must not reach readers in Russia.</p>",
+            "restricted_regions": restricted,
+        }
+    )
+
+
+def test_withheld_article_never_reaches_a_restricted_audience(
+    stack: tuple[Api, Proc, Proc], receiver: Receiver
+) -> None:
+    api, _, _ = stack
+    api.subscribe(receiver.url, "ru")
+    r = api.post_article(_cms(["RU"]), "application/json")
+    assert r.status_code == 202, r.text
+    api.wait_published(r.json()["id"])
+    global_rss = _feed_with(api, "/feeds/global/all.rss", "A Story Withheld")
+    assert re.search(
+        r'<media:restriction relationship="deny" type="country">ru</media:restriction>', global_rss
+    )
+    for fmt in ("rss", "atom", "json"):
+        wait_for(lambda f=fmt: api.get(f"/feeds/ru/all.{f}").ok, 20)
+        assert "A Story Withheld" not in api.get(f"/feeds/ru/all.{fmt}").text
+        assert "A Story Withheld" not in api.get(f"/feeds/ru/world.{fmt}").text
+    crimea = api.get(
+        "/feeds/world.json",
+        headers={"CloudFront-Viewer-Country": "UA", "CloudFront-Viewer-Country-Region": "43"},
+    )
+    assert crimea.ok and "A Story Withheld" not in crimea.text
+    assert receiver.received == []  # the ru subscriber never hears of it
+
+
+def test_restriction_added_later_withdraws(stack: tuple[Api, Proc, Proc], receiver: Receiver) -> None:
+    api, _, _ = stack
+    api.subscribe(receiver.url, "ru")
+    aid = api.post_article(_cms([]), "application/json").json()["id"]
+    api.wait_published(aid)
+    _feed_with(api, "/feeds/ru/all.atom", "A Story Withheld")
+    wait_for(lambda: len(receiver.received) == 1, 20, what="published event")
+    assert api.post_article(_cms(["RU"]), "application/json").status_code == 202
+    wait_for(lambda: len(receiver.received) == 2, 20, what="withdrawn event")
+    assert receiver.received[1].json()["type"] == "article.withdrawn"
+    assert receiver.received[1].json()["data"]["article"]["id"] == aid
+    wait_for(lambda: "A Story Withheld" not in api.get("/feeds/ru/all.atom").text, 20, what="removal from ru")
+    assert "A Story Withheld" in api.get("/feeds/global/all.atom").text

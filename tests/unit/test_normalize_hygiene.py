@@ -1,0 +1,60 @@
+"""Text hygiene: ftfy, NFC, XML-safe characters, zero-width characters, whitespace, duplicates."""
+
+from __future__ import annotations
+
+import pytest
+
+from worker.models import RawInput
+from worker.normalize import normalize
+from worker.normalize.hygiene import clean_paragraphs, clean_text, paragraphs_to_html
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("“curly” ‘quotes’ stay", "“curly” ‘quotes’ stay"),
+        ("cafe\u0301", "caf\u00e9"),  # NFC
+        ("The Mona Lisa doesnÃ¢â‚¬â„¢t have eyebrows.", "The Mona Lisa doesn’t have eyebrows."),  # mojibake
+        ("a\x0bb\x08c\x01d\ufffee\ud800f", "abcdef"),  # XML 1.0 forbidden
+        ("zero\u200bwidth\ufeff\u2060joined\u200d", "zerowidthjoined"),
+        ("می\u200cخواهم", "می\u200cخواهم"),  # ZWNJ kept: Persian needs it
+        ("  many \t spaces\u00a0and\nlines  ", "many spaces and lines"),
+        ("e\u200b\u0301", "\u00e9"),  # composed again after a zero-width space is gone
+        ("replacement \ufffd chars \ufffd stay", "replacement \ufffd chars \ufffd stay"),
+        ("&amp; stays literal", "&amp; stays literal"),
+    ],
+    ids=[
+        "curly-quotes", "nfc", "mojibake", "forbidden", "zero-width", "zwnj", "whitespace", "recompose",
+        "replacement-char", "no-entity-decoding",
+    ],
+)  # fmt: skip
+def test_clean_text(raw: str, expected: str) -> None:
+    assert clean_text(raw) == expected
+
+
+def test_clean_paragraphs_drops_empty_and_repeats() -> None:
+    assert clean_paragraphs(["One.", " ", "\u200b", "Two.", "one.", "  One.  ", "Three."]) == [
+        "One.",
+        "Two.",
+        "Three.",
+    ]
+
+
+def test_paragraphs_to_html_escapes_and_sanitizes() -> None:
+    html = paragraphs_to_html(["a < b & c", "<script>x()</script>", 'say "hi"'])
+    assert html == '<p>a &lt; b &amp; c</p>\n<p>&lt;script&gt;x()&lt;/script&gt;</p>\n<p>say "hi"</p>'
+
+
+def test_body_full_of_replacement_characters_is_accepted() -> None:
+    body = "\ufffd\ufffd \ufffd\ufffd\ufffd \ufffd.\n\ufffd\ufffd \ufffd\n- By \ufffd\ufffd"
+    article = normalize(RawInput(format="text", body=body))
+    assert article.title == "\ufffd\ufffd \ufffd"
+    assert article.language == "und"  # nothing to detect a language from
+
+
+def test_forbidden_characters_inside_lines_do_not_split_paragraphs() -> None:
+    body = "One para\x0bgraph with a vertical tab.\x0c\nHead\x00line\n- By Jane\x08 Doe"
+    article = normalize(RawInput(format="text", body=body))
+    assert article.body_text == "One paragraph with a vertical tab."
+    assert article.title == "Headline"
+    assert article.authors == ["Jane Doe"]
