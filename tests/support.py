@@ -191,7 +191,8 @@ class Receiver:
         assert self.server is not None
         return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 
-    def start(self) -> Receiver:
+    def start(self, port: int = 0) -> Receiver:
+        """Listen on ``port`` (0: a free one); a stopped receiver may start again on its old port."""
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -212,15 +213,29 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return int(self.server.server_address[1])
 
     def stop(self) -> None:
         if self.server:
             self.server.shutdown()
             self.server.server_close()
+
+    def webhook_ids(self) -> dict[str, set[str]]:
+        """Article id -> the distinct ``webhook-id`` headers received for it."""
+        with self.lock:
+            received = list(self.received)
+        out: dict[str, set[str]] = {}
+        for rec in received:
+            out.setdefault(rec.json()["data"]["article"]["id"], set()).add(rec.headers["webhook-id"])
+        return out
 
 
 class Api:

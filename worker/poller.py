@@ -1,203 +1,332 @@
 """Polling upstream RSS/Atom sources politely; each new or changed item becomes an article.
 
-1. Conditional GET with the last response's validators (``304`` costs nothing further).
-2. ``429``/``503`` honour ``Retry-After``; repeated failures back off per source.
-3. Redirects are followed by hand, only to http(s) and never to private addresses (the webhook
-   SSRF rules apply), with connect/read timeouts and a size cap.
-4. Every entry goes through the same normalization as every other input (as CMS JSON, or the
-   item's own page with ``full_page: true``); a lock per source keeps overlapping polls apart.
+1. A lock per source (one owner token per poll) keeps overlapping polls apart.
+2. Conditional GET with the last response's validators (``304`` costs nothing further).
+3. ``429``/``503`` honour ``Retry-After``; repeated failures back off per source.
+4. Fetches go through ``worker.fetch``: redirects by hand, only to http(s) and never to private
+   addresses (the webhook SSRF rules), timeouts and a size cap.
+5. Every entry goes through the same normalization as every other input (as CMS JSON, or the
+   item's own page with ``full_page: true``); identical content is skipped before that, and
+   ``pipeline.ingest`` decides between a new article, a new version and nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import logging
+import re
 import time
+import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urljoin
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import requests
 
 from worker import pipeline
+from worker.config import Source
 from worker.models import RawInput
 from worker.normalize import NormalizeError
+from worker.normalize.language import normalize_tag
 from worker.runtime import Nudger, Runtime
-from worker.webhooks.http import make_session, parse_retry_after, private_targets
+from worker.webhooks.http import describe_error, make_session, parse_retry_after, private_targets
 from worker.webhooks.ssrf import ForbiddenTarget, check_url
 
 log = logging.getLogger("syndicate.poller")
 MAX_BYTES = 10 * 1024 * 1024
-TIMEOUT = (5.0, 20.0)
+TIMEOUT = (5.0, 20.0)  # connect, read (each socket read)
+MAX_SECONDS = 60.0  # a whole response, against a server that drips
 MAX_REDIRECTS = 5
-MAX_BACKOFF = 6 * 3600
 USER_AGENT = "syndicate-poller/1 (+https://github.com/rferl/syndicate)"
+LOCK_TTL = 120.0
+MAX_BACKOFF = 6 * 3600
+MAX_RETRY_AFTER = 24 * 3600
+ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, */*;q=0.5"
+_TAG = re.compile(r"<[^>]+>")
+
+_CHARSET = re.compile(r"charset=[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 
 
 class FetchError(Exception):
     """A fetch that failed; the message says how."""
 
 
-def fetch(rt: Runtime, url: str, headers: dict[str, str]) -> requests.Response:
-    """GET with guarded redirects and a size cap; the body is read into ``response._content``."""
-    allow = rt.settings.webhook_allow_private
-    session = make_session(pool_maxsize=4)
-    with private_targets(allow):
+@dataclass(frozen=True)
+class Fetched:
+    status: int
+    headers: requests.structures.CaseInsensitiveDict[str]
+    body: bytes
+    url: str
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def fetch(url: str, headers: dict[str, str], *, allow_private: bool, trusted: str | None = None) -> Fetched:
+    """GET ``url``, following at most ``MAX_REDIRECTS`` redirects by hand, reading at most ``MAX_BYTES``.
+
+    Every hop passes the webhook SSRF rules (http(s) only; no private, loopback, link-local or
+    reserved address, checked before connecting and again on the connected peer) unless
+    ``allow_private``, or unless it stays on the origin of ``trusted``: the feed URL an operator
+    wrote in ``sources.yaml`` may be an internal host, but where it redirects and what its items
+    link to are chosen upstream.
+    """
+    trusted_origin = _origin(trusted) if trusted else None
+    with make_session(pool_maxsize=2) as session:
         for _ in range(MAX_REDIRECTS + 1):
+            allow = allow_private or _origin(url) == trusted_origin
             try:
                 check_url(url, allow_private=allow)
             except ForbiddenTarget as exc:
-                raise FetchError(f"forbidden target: {exc}") from None
-            try:
-                r = session.get(url, headers=headers, timeout=TIMEOUT, allow_redirects=False, stream=True)
-            except requests.RequestException as exc:
-                raise FetchError(f"{type(exc).__name__}: {str(exc)[:200]}") from None
-            if r.is_redirect and r.headers.get("location"):
-                url = urljoin(url, r.headers["location"])
-                r.close()
-                continue
-            chunks, size = [], 0
-            for chunk in r.iter_content(65536):
-                size += len(chunk)
-                if size > MAX_BYTES:
-                    r.close()
-                    raise FetchError(f"response over {MAX_BYTES} bytes")
-                chunks.append(chunk)
-            r._content = b"".join(chunks)
-            return r
+                raise FetchError(f"forbidden target {url}: {exc}") from None
+            with private_targets(allow):
+                try:
+                    r = session.get(
+                        url,
+                        headers={"User-Agent": USER_AGENT, **headers},
+                        timeout=TIMEOUT,
+                        allow_redirects=False,
+                        stream=True,
+                    )
+                    with r:
+                        if r.is_redirect:
+                            url = urljoin(url, r.headers["location"])
+                            continue
+                        return Fetched(r.status_code, r.headers, _read(r, url), url)
+                except requests.RequestException as exc:
+                    raise FetchError(f"{url}: {describe_error(exc, TIMEOUT[1])}") from None
     raise FetchError(f"more than {MAX_REDIRECTS} redirects")
 
 
-def entry_document(entry: feedparser.FeedParserDict, publisher: str) -> dict[str, object]:
-    """One feed entry as a CMS JSON article."""
-    content = entry.get("content") or []
-    body_html = content[0].get("value", "") if content else ""
+def _read(r: requests.Response, url: str) -> bytes:
+    declared = r.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BYTES:
+        raise FetchError(f"{url}: response of {declared} bytes is over the {MAX_BYTES}-byte cap")
+    deadline = time.monotonic() + MAX_SECONDS
+    chunks, size = [], 0
+    for chunk in r.iter_content(65536):
+        size += len(chunk)
+        if size > MAX_BYTES:
+            raise FetchError(f"{url}: response over the {MAX_BYTES}-byte cap")
+        if time.monotonic() > deadline:
+            raise FetchError(f"{url}: response took longer than {MAX_SECONDS:.0f}s")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def decode_html(body: bytes, content_type: str) -> str:
+    """A page as text: the charset of the header, else of ``<meta>``, else UTF-8."""
+    if body.startswith(b"\xef\xbb\xbf"):
+        return body[3:].decode("utf-8", errors="replace")
+    found = _CHARSET.search(content_type)
+    meta = _META_CHARSET.search(body[:4096])
+    charset = found.group(1) if found else meta.group(1).decode() if meta else "utf-8"
+    try:
+        return body.decode(charset, errors="replace")
+    except LookupError:
+        return body.decode("utf-8", errors="replace")
+
+
+@dataclass
+class Taken:
+    """What one pass over a feed's entries did."""
+
+    queued: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    retry: list[str] = field(default_factory=list)  # items to try again next poll (page fetch failed)
+    lost_lock: bool = False
+
+
+def _text(value: str, kind: str | None) -> str:
+    """Plain text of a feedparser text construct (HTML ones lose their tags)."""
+    if kind and "html" in kind:
+        return html.unescape(_TAG.sub("", value))
+    return value
+
+
+def _escaped(value: str) -> str:
+    """For CMS JSON fields that normalization unescapes once: keep a literal ``&lt;`` literal."""
+    return html.escape(value, quote=False)
+
+
+def entry_document(
+    entry: feedparser.FeedParserDict, publisher: str, language: str | None = None
+) -> dict[str, object]:
+    """One feed entry (RSS 0.9x/1.0/2.0 or Atom) as a CMS JSON article."""
+    contents = entry.get("content") or []
+    body_html = next((c.get("value", "") for c in contents if "html" in (c.get("type") or "")), "")
+    body_html = body_html or (contents[0].get("value", "") if contents else "")
+    summary = entry.get("summary", "")
+    title_kind = (entry.get("title_detail") or {}).get("type")
+    published = entry.get("published_parsed") or entry.get("updated_parsed")
+    updated = entry.get("updated_parsed") if entry.get("published_parsed") else None
     doc: dict[str, object] = {
         "guid": entry.get("id") or entry.get("link"),
         "source": publisher,
         "url": entry.get("link"),
-        "title": entry.get("title"),
-        "authors": [a.get("name") for a in entry.get("authors", []) if a.get("name")],
-        "summary": entry.get("summary", ""),
-        "body_html": body_html or entry.get("summary", ""),
-        "tags": [t.get("term") for t in entry.get("tags", []) if t.get("term")],
+        "title": _escaped(_text(entry.get("title", ""), title_kind).strip()),
+        "authors": [_escaped(a["name"]) for a in entry.get("authors", []) if a.get("name")],
+        "summary": summary if summary != body_html else "",
+        "body_html": body_html or summary,
+        "tags": [_escaped(t["term"]) for t in entry.get("tags", []) if t.get("term")],
+        "language": normalize_tag(language),
     }
-    for field, parsed in (("published_at", "published_parsed"), ("updated_at", "updated_parsed")):
-        if entry.get(parsed):
-            doc[field] = datetime(*entry[parsed][:6], tzinfo=UTC).isoformat()
+    for name, value in (("published_at", published), ("updated_at", updated)):
+        if value:
+            doc[name] = datetime(*value[:6], tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {k: v for k, v in doc.items() if v not in (None, "", [])}
 
 
 def poll_source(rt: Runtime, source_id: str, nudge: Nudger) -> str:
-    """Poll one source now; returns a one-line outcome. Never raises for upstream trouble."""
+    """Poll one source now; returns a one-line outcome. Never raises for upstream trouble.
+
+    The source's state (``syndicate sources``) says the same in ``status`` and ``error``.
+    """
     src = rt.config.source(source_id)
     if src is None:
         return f"unknown source '{source_id}'"
-    store = rt.store
-    if not store.acquire(f"poll:{source_id}", rt.node, ttl=120):
+    lock, owner = f"poll:{source_id}", f"{rt.node}:{uuid.uuid4().hex}"
+    if not rt.store.acquire(lock, owner, ttl=LOCK_TTL):
         return "already being polled"
     try:
-        state = store.source_state(source_id)
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/rss+xml, application/atom+xml, */*"}
-        if state.get("etag"):
-            headers["If-None-Match"] = state["etag"]
-        if state.get("last_modified"):
-            headers["If-Modified-Since"] = state["last_modified"]
-        now = time.time()
-        failures = int(state.get("failures", "0"))
-        update: dict[str, str | float | int] = {"last_poll": _iso(now)}
-        try:
-            r = fetch(rt, src.url, headers)
-        except FetchError as exc:
-            return _failed(rt, source_id, src.every, failures, str(exc), update)
-        if r.status_code == 304:
-            update.update(status="not modified", failures=0, error="", next_at=now + src.every)
-            outcome = "not modified"
-        elif r.status_code in (429, 503):
-            wait = max(src.every, parse_retry_after(r.headers.get("retry-after")) or 0)
-            update.update(status=f"throttled ({r.status_code})", next_at=now + wait, error="")
-            outcome = f"throttled, next poll in {wait:.0f}s"
-        elif not 200 <= r.status_code < 300:
-            return _failed(rt, source_id, src.every, failures, f"http status {r.status_code}", update)
-        else:
-            parsed = feedparser.parse(r.content)
-            if parsed.bozo and not parsed.entries:
-                reason = f"not a readable feed: {str(parsed.get('bozo_exception', 'parse error'))[:150]}"
-                return _failed(rt, source_id, src.every, failures, reason, update)
-            queued = take_entries(rt, src.id, src.publisher, src.full_page, parsed.entries, nudge)
-            update.update(
-                status="ok",
-                failures=0,
-                error="",
-                next_at=now + src.every,
-                etag=r.headers.get("etag", ""),
-                last_modified=r.headers.get("last-modified", ""),
-            )
-            outcome = f"{len(parsed.entries)} item(s), {queued} new or changed"
-        update["next_poll"] = _iso(float(update["next_at"]))
-        store.save_source_state(source_id, update)
-        return outcome
+        return _poll(rt, src, nudge, lambda: rt.store.acquire(lock, owner, ttl=LOCK_TTL))
     finally:
-        store.release(f"poll:{source_id}", rt.node)
+        rt.store.release(lock, owner)
+
+
+def _poll(rt: Runtime, src: Source, nudge: Nudger, renew: Any) -> str:
+    store = rt.store
+    state = store.source_state(src.id)
+    headers = {"Accept": ACCEPT}
+    if state.get("etag"):
+        headers["If-None-Match"] = state["etag"]
+    if state.get("last_modified"):
+        headers["If-Modified-Since"] = state["last_modified"]
+    now = time.time()
+    failures = int(state.get("failures") or 0)
+    update: dict[str, str | float | int] = {"last_poll": _iso(now)}
+    allow = rt.settings.webhook_allow_private
+    try:
+        r = fetch(src.url, headers, allow_private=allow, trusted=src.url)
+    except FetchError as exc:
+        return _failed(rt, src, failures, str(exc), update)
+    if r.status == 304:
+        update.update(status="not modified", failures=0, error="", next_at=now + src.every)
+        outcome = "not modified"
+    elif r.status in (429, 503):
+        asked = parse_retry_after(r.headers.get("retry-after"))
+        wait = min(max(float(src.every), asked or 0.0), MAX_RETRY_AFTER)
+        error = f"http status {r.status}, Retry-After: {r.headers.get('retry-after', '(none)')}"
+        update.update(status="throttled", error=error, next_at=now + wait)
+        outcome = f"throttled ({r.status}), next poll in {wait:.0f}s"
+    elif not 200 <= r.status < 300:
+        return _failed(rt, src, failures, f"http status {r.status}", update)
+    else:
+        parsed = feedparser.parse(r.body, response_headers={"content-type": r.content_type})
+        if not parsed.get("version") and not parsed.entries:
+            why = parsed.get("bozo_exception")
+            reason = "not an RSS or Atom feed" + (f" ({str(why)[:150]})" if why else "")
+            return _failed(rt, src, failures, reason, update)
+        language = parsed.feed.get("language")
+        taken = take_entries(rt, src, parsed.entries, nudge, renew, language)
+        if taken.retry or taken.lost_lock:
+            # The validators are not kept, so the next poll reads the whole feed again.
+            error = "; ".join(taken.retry)[:300] or "poll lock lost; the rest waits for the next poll"
+            update.update(status="partial", error=error, etag="", last_modified="")
+        else:
+            store.keep_items(src.id, taken.keys)
+            etag, modified = r.headers.get("etag", ""), r.headers.get("last-modified", "")
+            update.update(status="ok", error="", etag=etag, last_modified=modified)
+        update.update(failures=0, next_at=now + src.every)
+        outcome = f"{len(parsed.entries)} item(s), {len(taken.queued)} new or changed"
+        if taken.retry:
+            outcome += f", {len(taken.retry)} to retry"
+    update["next_poll"] = _iso(float(update["next_at"]))
+    store.save_source_state(src.id, update)
+    return outcome
 
 
 def take_entries(
     rt: Runtime,
-    source_id: str,
-    publisher: str,
-    full_page: bool,
+    src: Source,
     entries: list[feedparser.FeedParserDict],
     nudge: Nudger,
-) -> int:
-    queued: list[str] = []
+    renew: Any = None,
+    language: str | None = None,
+) -> Taken:
+    """Stage every new or changed entry; a bad one is dead-lettered, the others go on."""
+    taken = Taken()
     for entry in entries:
-        doc = entry_document(entry, publisher)
+        doc = entry_document(entry, src.publisher, language)
         item_key = str(doc.get("guid") or doc.get("url") or doc.get("title"))
+        taken.keys.append(item_key)
         digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
-        if rt.store.item_seen(source_id, item_key, digest):
+        if rt.store.item_seen(src.id, item_key, digest):
             continue
+        if renew is not None and not renew():
+            taken.lost_lock = True
+            break
         try:
-            raw = _raw_input(rt, doc, full_page)
+            raw = _raw_input(rt, doc, src)
             article = pipeline.accept(rt, raw)
-        except (NormalizeError, FetchError) as exc:
-            rt.store.add_dead_letter(f"{source_id}: {exc}", "poll", {"item": item_key})
-            rt.store.remember_item(source_id, item_key, digest)
+        except FetchError as exc:
+            taken.retry.append(f"item {item_key}: {exc}")
             continue
-        rt.store.remember_item(source_id, item_key, digest)
-        queued.append(article.id)
-    if queued:
-        nudge.ingest(queued)
-    return len(queued)
+        except NormalizeError as exc:
+            reason = f"source {src.id}: item {item_key}: {exc}"
+            rt.store.add_dead_letter(reason, "poll", {"source": src.id, "item": item_key})
+            rt.store.remember_item(src.id, item_key, digest)
+            continue
+        rt.store.remember_item(src.id, item_key, digest)
+        taken.queued.append(article.id)
+    if taken.queued:
+        nudge.ingest(taken.queued)
+    return taken
 
 
-def _raw_input(rt: Runtime, doc: dict[str, object], full_page: bool) -> RawInput:
-    if full_page and doc.get("url"):
-        page = fetch(rt, str(doc["url"]), {"User-Agent": USER_AGENT})
-        if not 200 <= page.status_code < 300:
-            raise FetchError(f"item page {doc['url']} answered {page.status_code}")
-        return RawInput(
-            format="html",
-            body=page.content.decode(page.encoding or "utf-8", errors="replace"),
-            source=str(doc["source"]),
-            url=str(doc["url"]),
-            guid=str(doc.get("guid")),
-            published_at=str(doc.get("published_at")) if doc.get("published_at") else None,
-        )
-    return RawInput(format="json", body=json.dumps(doc))
+def _raw_input(rt: Runtime, doc: dict[str, object], src: Source) -> RawInput:
+    if not (src.full_page and doc.get("url")):
+        return RawInput(format="json", body=json.dumps(doc))
+    url = str(doc["url"])
+    page: Fetched = fetch(url, {"Accept": "text/html"}, allow_private=rt.settings.webhook_allow_private)
+    if not 200 <= page.status < 300:
+        raise FetchError(f"item page {url} answered {page.status}")
+    return RawInput(
+        format="html",
+        body=decode_html(page.body, page.content_type),
+        source=src.publisher,
+        url=url,
+        guid=str(doc["guid"]) if doc.get("guid") else None,
+        published_at=str(doc["published_at"]) if doc.get("published_at") else None,
+        language=str(doc["language"]) if doc.get("language") else None,
+    )
 
 
-def _failed(
-    rt: Runtime, source_id: str, every: int, failures: int, error: str, update: dict[str, str | float | int]
-) -> str:
+def _failed(rt: Runtime, src: Source, failures: int, error: str, update: dict[str, str | float | int]) -> str:
     failures += 1
-    wait = min(every * 2 ** (failures - 1), MAX_BACKOFF)
+    wait = min(src.every * 2 ** min(failures - 1, 16), MAX_BACKOFF)
     now = time.time()
     update.update(
         status="error", failures=failures, error=error, next_at=now + wait, next_poll=_iso(now + wait)
     )
-    rt.store.save_source_state(source_id, update)
-    log.warning("source poll failed", extra={"source_id": source_id, "reason": error})
+    rt.store.save_source_state(src.id, update)
+    log.warning("source poll failed", extra={"source_id": src.id, "reason": error})
     return f"error: {error}"
 
 
@@ -207,7 +336,7 @@ def poll_due(rt: Runtime, nudge: Nudger) -> int:
     due = [
         s.id
         for s in rt.config.sources
-        if float(rt.store.source_state(s.id).get("next_at", 0)) <= now
+        if float(rt.store.source_state(s.id).get("next_at") or 0) <= now
         and rt.store.claim_flag(f"poll-due:{s.id}", 30)
     ]
     if due:

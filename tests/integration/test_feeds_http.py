@@ -71,7 +71,7 @@ class Hub:
             def log_message(self, *_: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
                 outer.pings.append(parse_qs(body))
                 self.send_response(204)

@@ -2,10 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import redis
 
-from worker.models import Delivery, Subscription
+from worker.models import Delivery, DeliveryStatus, Subscription
 from worker.storage.base import guarded, key
+
+# Admission of one attempt to a subscription, atomically across every worker:
+# KEYS[1] in-flight zset (delivery id -> lease expiry), KEYS[2] token bucket hash.
+# ARGV: delivery id, in-flight cap, lease seconds, rate (requests/s; 0 = no limit).
+# Returns "0" when admitted (a slot is held until released or its lease ends), "-1" when the
+# subscription is at its in-flight cap, else the seconds until a token is available.
+_ADMIT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local cap, lease, rate = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= cap then
+  return '-1'
+end
+if rate > 0 then
+  local b = redis.call('HMGET', KEYS[2], 'tokens', 'ts')
+  local tokens = tonumber(b[1]) or rate
+  local ts = tonumber(b[2]) or now
+  tokens = math.min(rate, tokens + math.max(0, now - ts) * rate)
+  if tokens < 1 then
+    return tostring((1 - tokens) / rate)
+  end
+  redis.call('HSET', KEYS[2], 'tokens', tostring(tokens - 1), 'ts', tostring(now))
+  redis.call('EXPIRE', KEYS[2], 3600)
+end
+redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
+redis.call('EXPIRE', KEYS[1], math.ceil(lease) + 60)
+return '0'
+"""
 
 
 class HookStore:
@@ -23,6 +54,36 @@ class HookStore:
             p.sadd(key("subs", sub.audience), sub.id)
             p.incr(key("subs-version"))
             p.execute()
+
+    def update_subscription(
+        self, sub_id: str, change: Callable[[Subscription], Subscription | None]
+    ) -> Subscription | None:
+        """Apply ``change`` to the stored subscription atomically (optimistic, retried on a race).
+
+        ``change`` gets the current record and returns the new one, or None to leave it as it
+        is. Workers use this rather than ``save_subscription`` so that an attempt that took
+        seconds never writes back a stale copy over a rotation or an edit made meanwhile.
+        """
+        k = key("sub", sub_id)
+        with guarded(f"update subscription {sub_id}"):
+            for _ in range(20):
+                with self.r.pipeline(transaction=True) as p:
+                    try:
+                        p.watch(k)
+                        raw = p.get(k)
+                        if not raw:
+                            return None
+                        new = change(Subscription.model_validate_json(raw))
+                        if new is None:
+                            return None
+                        p.multi()
+                        p.set(k, new.model_dump_json())
+                        p.incr(key("subs-version"))
+                        p.execute()
+                        return new
+                    except redis.WatchError:
+                        continue
+        return None
 
     def subscription(self, sub_id: str) -> Subscription | None:
         with guarded(f"read subscription {sub_id}"):
@@ -69,13 +130,25 @@ class HookStore:
             raw = self.r.get(key("dlv", delivery_id))
         return Delivery.model_validate_json(raw) if raw else None
 
-    def deliveries(self, subscription_id: str | None = None, limit: int = 100) -> list[Delivery]:
-        """Newest first."""
+    def deliveries(
+        self, subscription_id: str | None = None, limit: int = 100, status: DeliveryStatus | None = None
+    ) -> list[Delivery]:
+        """Newest first; with ``status``, the newest ``limit`` of that status (the log is scanned)."""
         log = key("dlv-log", subscription_id) if subscription_id else key("dlv-log")
+        out: list[Delivery] = []
+        start, batch = 0, max(limit, 100) if status else limit
         with guarded("list deliveries"):
-            ids = [m.decode() for m in self.r.zrevrange(log, 0, limit - 1)]
-            rows = self.r.mget([key("dlv", i) for i in ids]) if ids else []
-        return [Delivery.model_validate_json(raw) for raw in rows if raw]
+            while len(out) < limit:
+                ids = [m.decode() for m in self.r.zrevrange(log, start, start + batch - 1)]
+                if not ids:
+                    break
+                rows = self.r.mget([key("dlv", i) for i in ids])
+                found = [Delivery.model_validate_json(raw) for raw in rows if raw]
+                out += [d for d in found if status is None or d.status == status]
+                if status is None or len(ids) < batch:
+                    break
+                start += batch
+        return out[:limit]
 
     def deliveries_since(self, subscription_id: str, since: float) -> list[Delivery]:
         with guarded("list deliveries"):
@@ -99,6 +172,35 @@ class HookStore:
                     p.delete(*[key("dlv", d) for d in drop])
                     p.execute()
         return len(drop)
+
+    # -- admission: in-flight cap and rate limit per subscription ------------------------------
+    def admit(
+        self,
+        subscription_id: str,
+        delivery_id: str,
+        *,
+        max_in_flight: int,
+        rate_limit: int | None,
+        lease: float,
+    ) -> float:
+        """0.0 when the attempt may go now (hold a slot until ``release_slot``); a negative number
+        when the subscription has ``max_in_flight`` attempts under way; else seconds to wait
+        for the rate limit."""
+        script = getattr(self, "_admit_script", None)
+        if script is None:
+            script = self._admit_script = self.r.register_script(_ADMIT)
+        keys = [key("inflight", subscription_id), key("rate", subscription_id)]
+        args = [delivery_id, max(1, max_in_flight), lease, rate_limit or 0]
+        with guarded(f"admit delivery {delivery_id}"):
+            return float(script(keys=keys, args=args))
+
+    def release_slot(self, subscription_id: str, delivery_id: str) -> None:
+        with guarded(f"release slot of {delivery_id}"):
+            self.r.zrem(key("inflight", subscription_id), delivery_id)
+
+    def in_flight(self, subscription_id: str) -> int:
+        with guarded("count in-flight attempts"):
+            return int(self.r.zcard(key("inflight", subscription_id)))
 
     def payload(self, payload_key: str) -> bytes | None:
         with guarded("read payload"):

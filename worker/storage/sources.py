@@ -26,3 +26,14 @@ class SourceStore:
     def remember_item(self, source_id: str, item_key: str, digest: str) -> None:
         with guarded(f"source items {source_id}"):
             self.r.hset(key("source-items", source_id), item_key, digest)
+
+    def keep_items(self, source_id: str, item_keys: list[str]) -> None:
+        """Forget items no longer in the feed (the map stays as small as the feed).
+
+        Safe: an item that comes back is normalized again, and ingest finds it unchanged.
+        """
+        k = key("source-items", source_id)
+        with guarded(f"source items {source_id}"):
+            stale = set(self.r.hkeys(k)) - {i.encode() for i in item_keys}
+            if stale:
+                self.r.hdel(k, *stale)
