@@ -20,7 +20,10 @@ import pycountry
 import yaml
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, ValidationError
 
+from worker.config_yaml import ConfigError, LineLoader, LineMap, LineSeq, new_map
 from worker.models import Audience, Notice, NoticeText
+
+__all__ = ["Config", "ConfigError", "Source", "load_config", "region_problem"]
 
 FILES = ("audiences.yaml", "notices.yaml", "sources.yaml")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -30,14 +33,6 @@ _REGION_HINT = "(expected an ISO 3166-1 alpha-2 or ISO 3166-2 code)"
 _AUDIENCE_KEYS = ("default", "language", "regions", "title")
 _NOTICE_KEYS = tuple(f for f in Notice.model_fields if f != "id")
 _SOURCE_KEYS = ("id", "url", "publisher", "every", "full_page")
-
-
-class ConfigError(Exception):
-    """A config file problem: ``str(e)`` is ``file:line: problem`` (``file: problem`` without a line)."""
-
-    def __init__(self, path: Path | str, line: int | None, message: str) -> None:
-        self.path, self.line, self.message = str(path), line, message
-        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
 
 
 class Source(BaseModel):
@@ -114,75 +109,6 @@ def region_problem(code: object) -> str | None:
     return f"unknown region code {code!r} {_REGION_HINT}"
 
 
-# -- YAML that remembers lines ------------------------------------------------------------------
-
-
-class _Map(dict[Any, Any]):
-    """A mapping that remembers its own line and the line of each key."""
-
-    line: int = 1
-    lines: dict[Any, int]
-
-
-class _Seq(list[Any]):
-    """A list that remembers its own line and the line of each item."""
-
-    line: int = 1
-    lines: list[int]
-
-
-def _new_map(line: int, values: dict[str, Any] | None = None) -> _Map:
-    data = _Map(values or {})
-    data.line, data.lines = line, dict.fromkeys(data, line)
-    return data
-
-
-class _Loader(yaml.SafeLoader):
-    path: Path = Path("?")
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-
-
-def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Any:
-    data = _new_map(node.start_mark.line + 1)
-    yield data
-    loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
-        if not isinstance(key, str | int | float):
-            raise ConfigError(loader.path, line, f"unsupported key {key!r} (expected a plain name)")
-        if key in data:
-            raise ConfigError(loader.path, line, f"duplicate key {key!r} (first at line {data.lines[key]})")
-        data[key], data.lines[key] = loader.construct_object(value_node, deep=True), line
-
-
-def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> Any:
-    data = _Seq()
-    data.line, data.lines = node.start_mark.line + 1, [n.start_mark.line + 1 for n in node.value]
-    yield data
-    data.extend(loader.construct_object(n, deep=True) for n in node.value)
-
-
-def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
-    try:
-        return loader.construct_yaml_timestamp(node)
-    except ValueError as exc:
-        raise ConfigError(loader.path, node.start_mark.line + 1, f"bad date {node.value!r} ({exc})") from None
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
-
-
 # -- one file, checked ----------------------------------------------------------------------------
 
 
@@ -198,7 +124,7 @@ class _File:
 
     def _parse(self, raw: bytes) -> Any:
         try:
-            loader = _Loader(raw.decode("utf-8"))
+            loader = LineLoader(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
             self.fail(None, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
         loader.path = self.path
@@ -217,29 +143,29 @@ class _File:
 
     # -- generic checks
 
-    def mapping(self, value: Any, line: int, what: str) -> _Map:
+    def mapping(self, value: Any, line: int, what: str) -> LineMap:
         if value is None:
-            return _new_map(line)
-        if not isinstance(value, _Map):
+            return new_map(line)
+        if not isinstance(value, LineMap):
             kind = "a list" if isinstance(value, list) else type(value).__name__
             self.fail(line, f"{what}: expected a mapping, got {kind}")
         return value
 
-    def keys(self, data: _Map, allowed: tuple[str, ...], what: str) -> None:
+    def keys(self, data: LineMap, allowed: tuple[str, ...], what: str) -> None:
         for key, line in data.lines.items():
             if key not in allowed:
                 close = difflib.get_close_matches(str(key), allowed, n=1)
                 hint = f"did you mean '{close[0]}'?" if close else f"expected one of: {', '.join(allowed)}"
                 self.fail(line, f"{what}: unknown key {key!r} ({hint})")
 
-    def top(self, allowed: tuple[str, ...], required: str) -> _Map:
+    def top(self, allowed: tuple[str, ...], required: str) -> LineMap:
         data = self.mapping(self.document, 1, "file")
         self.keys(data, allowed, "file")
         if required not in data:
             self.fail(data.line, f"missing key '{required}'")
         return data
 
-    def entries(self, data: _Map, key: str, kind: str) -> list[tuple[str, _Map, int]]:
+    def entries(self, data: LineMap, key: str, kind: str) -> list[tuple[str, LineMap, int]]:
         """The ``id: {fields}`` entries under ``data[key]``, their ids checked."""
         entries, out = self.mapping(data[key], data.lines[key], key), []
         for entry_id, value in entries.items():
@@ -249,7 +175,7 @@ class _File:
             out.append((entry_id, self.mapping(value, line, f"{kind} '{entry_id}'"), line))
         return out
 
-    def build(self, model: type[BaseModel], values: dict[str, Any], fields: _Map, what: str) -> Any:
+    def build(self, model: type[BaseModel], values: dict[str, Any], fields: LineMap, what: str) -> Any:
         try:
             return model.model_validate(values)
         except ValidationError as exc:
@@ -259,12 +185,12 @@ class _File:
             got = "" if error["type"] == "missing" else f" (got {got[:57] + '...' if len(got) > 60 else got})"
             self.fail(fields.lines.get(field, fields.line), f"{what}: {field}: {error['msg']}{got}")
 
-    def regions(self, fields: _Map, what: str) -> list[str]:
+    def regions(self, fields: LineMap, what: str) -> list[str]:
         """The region codes of ``fields['regions']``, checked and upper-cased."""
         items = fields.get("regions")
         if items is None:
             return []
-        if not isinstance(items, _Seq):
+        if not isinstance(items, LineSeq):
             self.fail(fields.lines["regions"], f"{what}: regions: expected a list of region codes")
         codes: list[str] = []
         for code, line in zip(items, items.lines, strict=True):
@@ -359,13 +285,13 @@ class _File:
             notices.append(notice)
         return notices
 
-    def texts(self, fields: _Map, line: int, what: str) -> dict[str, NoticeText]:
+    def texts(self, fields: LineMap, line: int, what: str) -> dict[str, NoticeText]:
         texts = self.mapping(fields.get("texts"), fields.lines.get("texts", line), f"{what}: texts")
         out = {}
         for language, value in texts.items():
             text_line = texts.lines[language]
             self.language(language, text_line, what)
-            entry = _new_map(text_line, {"text": value}) if isinstance(value, str) else value
+            entry = new_map(text_line, {"text": value}) if isinstance(value, str) else value
             entry = self.mapping(entry, text_line, f"{what}: texts: {language}")
             self.keys(entry, ("text", "title"), f"{what}: texts: {language}")
             if not isinstance(entry.get("text"), str) or not entry["text"].strip():
@@ -383,7 +309,7 @@ class _File:
         items = data["sources"]
         if items is None:
             return []
-        if not isinstance(items, _Seq):
+        if not isinstance(items, LineSeq):
             self.fail(data.lines["sources"], "sources: expected a list")
         sources: list[Source] = []
         for value, line in zip(items, items.lines, strict=True):
