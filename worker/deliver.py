@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from worker.delivery_policy import (
@@ -47,7 +48,10 @@ def attempt(rt: Runtime, delivery_id: str) -> str:
     """Send one attempt of ``delivery_id`` if it is due; idempotent under repeated messages."""
     store = rt.store
     lease = rt.settings.webhook_timeout + 30
-    if not store.acquire(f"dlv:{delivery_id}", rt.node, ttl=lease):
+    # The owner is this call, not this process: a threads-pool worker runs many attempts at once
+    # under one node name, and two of them must never hold the same delivery.
+    owner = f"{rt.node}:{uuid.uuid4().hex[:12]}"
+    if not store.acquire(f"dlv:{delivery_id}", owner, ttl=lease):
         return "held by another worker"
     try:
         d = store.delivery(delivery_id)
@@ -90,7 +94,7 @@ def attempt(rt: Runtime, delivery_id: str) -> str:
         finally:
             store.release_slot(sub.id, d.id)
     finally:
-        store.release(f"dlv:{delivery_id}", rt.node)
+        store.release(f"dlv:{delivery_id}", owner)
 
 
 def _record(rt: Runtime, d: Delivery, sub: Subscription, result: AttemptResult) -> str:

@@ -94,6 +94,9 @@ def sweep(rt: Runtime, nudge: Nudger) -> dict[str, int]:
     if delivery_ids:
         nudge.deliver(delivery_ids)
         sent["deliver"] = len(delivery_ids)
+    # Notices come into and out of force by date: render everything again once a day.
+    if store.claim_marker("render-day", datetime.now(UTC).date().isoformat()):
+        mark_all_feeds_dirty(rt)
     if store.dirty():
         nudge.publish()
         sent["publish"] = 1

@@ -47,6 +47,7 @@ MAX_BACKOFF = 6 * 3600
 MAX_RETRY_AFTER = 24 * 3600
 ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, */*;q=0.5"
 _TAG = re.compile(r"<[^>]+>")
+_HTTP = re.compile(r"^https?://", re.IGNORECASE)
 
 _CHARSET = re.compile(r"charset=[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
@@ -174,12 +175,15 @@ def entry_document(
     body_html = body_html or (contents[0].get("value", "") if contents else "")
     summary = entry.get("summary", "")
     title_kind = (entry.get("title_detail") or {}).get("type")
-    published = entry.get("published_parsed") or entry.get("updated_parsed")
-    updated = entry.get("updated_parsed") if entry.get("published_parsed") else None
+    # dict.get: feedparser's own get() maps a missing updated_parsed to published_parsed.
+    published, updated = dict.get(entry, "published_parsed"), dict.get(entry, "updated_parsed")
+    published, updated = (published, updated) if published else (updated, None)
+    link = entry.get("link") or ""
     doc: dict[str, object] = {
-        "guid": entry.get("id") or entry.get("link"),
+        "guid": entry.get("id") or link,
         "source": publisher,
-        "url": entry.get("link"),
+        # A guid without isPermaLink="false" is taken as the link even when it is no URL.
+        "url": link if _HTTP.match(link) else None,
         "title": _escaped(_text(entry.get("title", ""), title_kind).strip()),
         "authors": [_escaped(a["name"]) for a in entry.get("authors", []) if a.get("name")],
         "summary": summary if summary != body_html else "",

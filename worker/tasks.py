@@ -1,8 +1,19 @@
-"""Celery tasks: thin. Each takes ids or a plain dict and calls one function."""
+"""Celery tasks: thin. Each takes ids or a plain dict and calls one function.
+
+Nudges travel in batches: one message carries up to ``INGEST_BATCH`` article ids or
+``DELIVER_BATCH`` delivery ids, so a burst of 2,000 articles or a fan-out to 500 subscribers costs
+tens of messages, not thousands. The work itself stays per item (``pipeline.ingest``,
+``deliver.attempt``): each is idempotent, so a batch redelivered after a worker died only repeats
+no-ops for the items already done.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from celery import Task
 
@@ -11,6 +22,12 @@ from worker.celery_app import app
 from worker.runtime import runtime
 
 log = logging.getLogger("syndicate.tasks")
+
+INGEST_BATCH = 20  # articles per message: about 0.2 s of work, well under the time limit
+DELIVER_BATCH = 25  # deliveries per message, attempted at once on the attempt threads
+ATTEMPT_THREADS = 32  # concurrent attempts per worker process (I/O-bound: Redis and HTTP)
+PUBLISH_COALESCE = 1.0  # at most one render nudge per this many seconds during a burst
+PUBLISH_COUNTDOWN = 0.3  # let the rest of a burst land before rendering
 
 
 class SyndicateTask(Task):  # type: ignore[misc]
@@ -37,6 +54,16 @@ def ingest(article_id: str) -> str:
     return pipeline.ingest(runtime(), article_id, nudger)
 
 
+@app.task(base=SyndicateTask, name="syndicate.ingest_batch")
+def ingest_batch(article_ids: list[str]) -> list[str]:
+    """Ingest several staged articles; their deliveries and one render nudge go out at the end."""
+    batch = BatchingNudger()
+    try:
+        return [pipeline.ingest(runtime(), aid, batch) for aid in article_ids]
+    finally:
+        batch.flush()
+
+
 @app.task(base=SyndicateTask, name="syndicate.publish")
 def publish_feeds() -> int:
     return len(publish.publish(runtime()))
@@ -45,6 +72,39 @@ def publish_feeds() -> int:
 @app.task(base=SyndicateTask, name="syndicate.deliver")
 def deliver_one(delivery_id: str) -> str:
     return deliver.attempt(runtime(), delivery_id)
+
+
+_attempt_pool: tuple[int, ThreadPoolExecutor] | None = None
+_attempt_lock = threading.Lock()
+
+
+def _attempts() -> ThreadPoolExecutor:
+    """The process's attempt threads (made again in a forked child)."""
+    global _attempt_pool
+    import os
+
+    with _attempt_lock:
+        if _attempt_pool is None or _attempt_pool[0] != os.getpid():
+            pool = ThreadPoolExecutor(ATTEMPT_THREADS, thread_name_prefix="syndicate-attempt")
+            _attempt_pool = (os.getpid(), pool)
+        return _attempt_pool[1]
+
+
+@app.task(base=SyndicateTask, name="syndicate.deliver_batch")
+def deliver_batch(delivery_ids: list[str]) -> list[str]:
+    """Attempt several deliveries at once (each one is I/O-bound and independent)."""
+    rt = runtime()
+    if len(delivery_ids) == 1:
+        return [deliver.attempt(rt, delivery_ids[0])]
+    futures = [_attempts().submit(deliver.attempt, rt, d) for d in delivery_ids]
+    out = []
+    for f in futures:
+        try:
+            out.append(f.result())
+        except Exception as exc:  # one broken attempt must not lose the others' outcome
+            log.exception("delivery attempt failed unexpectedly")
+            out.append(f"error: {exc}")
+    return out
 
 
 @app.task(base=SyndicateTask, name="syndicate.poll")
@@ -61,11 +121,23 @@ def poll_due() -> int:
     return poller.poll_due(runtime(), nudger)
 
 
+def chunks(ids: list[str], size: int, spread: int = 2) -> Iterator[list[str]]:
+    """``ids`` in chunks of at most ``size``, and at least ``spread`` chunks when there are
+    enough ids, so that every worker process gets a share of a small burst."""
+    if not ids:
+        return
+    n = max(1, min(size, math.ceil(len(ids) / spread)))
+    for i in range(0, len(ids), n):
+        yield ids[i : i + n]
+
+
 class CeleryNudger:
     """Sends the messages that wake workers. Failures are logged, not raised: the work is in
     Redis already, and the sweeper sends it again."""
 
     def _send(self, task: Task, args_list: list[tuple[object, ...]], **options: object) -> None:
+        if not args_list:
+            return
         try:
             with app.producer_or_acquire() as producer:
                 for args in args_list:
@@ -74,21 +146,44 @@ class CeleryNudger:
             log.warning("could not enqueue %s: %s", task.name, exc)
 
     def ingest(self, article_ids: list[str]) -> None:
-        self._send(ingest, [(i,) for i in article_ids])
+        self._send(ingest_batch, [(c,) for c in chunks(article_ids, INGEST_BATCH)], queue="ingest")
 
     def publish(self) -> None:
         try:
-            first = runtime().store.claim_flag("publish-nudge", 0.5)
+            first = runtime().store.claim_flag("publish-nudge", PUBLISH_COALESCE)
         except Exception:
             first = True
         if first:
-            self._send(publish_feeds, [()], countdown=0.3)
+            self._send(publish_feeds, [()], countdown=PUBLISH_COUNTDOWN)
 
     def deliver(self, delivery_ids: list[str]) -> None:
-        self._send(deliver_one, [(i,) for i in delivery_ids])
+        batches = chunks(delivery_ids, DELIVER_BATCH, spread=4)
+        self._send(deliver_batch, [(c,) for c in batches], queue="webhooks")
 
     def poll(self, source_ids: list[str]) -> None:
         self._send(poll, [(i,) for i in source_ids])
+
+
+class BatchingNudger(CeleryNudger):
+    """Collects the nudges of one batch task and sends them once, at ``flush``."""
+
+    def __init__(self) -> None:
+        self._deliveries: list[str] = []
+        self._publish = False
+
+    def publish(self) -> None:
+        self._publish = True
+
+    def deliver(self, delivery_ids: list[str]) -> None:
+        self._deliveries.extend(delivery_ids)
+
+    def flush(self) -> None:
+        if self._deliveries:
+            nudger.deliver(self._deliveries)
+            self._deliveries = []
+        if self._publish:
+            nudger.publish()
+            self._publish = False
 
 
 nudger = CeleryNudger()

@@ -79,6 +79,11 @@ class WorkStore:
         with guarded(f"flag {name}"):
             return bool(self.r.set(key("flag", name), "1", nx=True, px=max(1, int(ttl * 1000))))
 
+    def claim_marker(self, name: str, value: str) -> bool:
+        """True once per new ``value`` of marker ``name`` (e.g. once per day), across all hosts."""
+        with guarded(f"marker {name}"):
+            return text(self.r.set(key("marker", name), value, get=True)) != value
+
     # -- heartbeats ---------------------------------------------------------------------------
     def heartbeat(self, node: str, info: dict[str, Any], ttl: float = 20.0) -> None:
         payload = json.dumps({**info, "at": now()})
