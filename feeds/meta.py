@@ -56,6 +56,7 @@ class FeedMeta(BaseModel):
     next_archive_url: str | None = None
     current_url: str | None = None
     archive: bool = False
+    page: int | None = None  # an RFC 5005 archive page of this feed, or None for the current feed
 
     @field_validator("base_url")
     @classmethod
@@ -66,7 +67,13 @@ class FeedMeta(BaseModel):
         """The feed's own URL in ``fmt`` (its rel=self)."""
         if fmt not in FEED_FORMATS:
             raise UnknownFormatError(fmt)
+        if self.page is not None:
+            return self.page_url(self.page, fmt)
         return f"{self.base_url}/feeds/{self.audience}/{self.section}.{fmt}"
+
+    def page_url(self, page: int, fmt: FeedFormat) -> str:
+        """The URL of archive page ``page`` of this feed (RFC 5005 ``prev-archive`` targets)."""
+        return f"{self.base_url}/feeds/{self.audience}/{self.section}/archive/{page}.{fmt}"
 
     @property
     def home_url(self) -> str:
@@ -76,7 +83,8 @@ class FeedMeta(BaseModel):
     @property
     def feed_id(self) -> str:
         """A stable Atom feed id that does not move with the base URL."""
-        return f"urn:syndicate:feed:{self.audience}:{self.section}"
+        suffix = f":archive:{self.page}" if self.page is not None else ""
+        return f"urn:syndicate:feed:{self.audience}:{self.section}{suffix}"
 
     @property
     def subtitle(self) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from feeds.meta import FeedMeta
 from feeds.render import render
+from worker.models import Audience, AudienceArticle
 from worker.notices import audience_view
 from worker.runtime import Runtime
 
@@ -31,8 +32,13 @@ def publish(rt: Runtime) -> list[str]:
     try:
         for feed, seen in sorted(store.dirty().items()):
             started = time.perf_counter()
-            if render_feed(rt, feed):
-                changed.append(feed)
+            try:
+                if render_feed(rt, feed):
+                    changed.append(feed)
+            except (OSError, ValueError) as exc:  # e.g. the export folder is not writable
+                log.error("feed render failed: %s", exc, extra={"feed": feed})
+                store.incr("feed_render_failures")
+                continue  # the dirty mark stays: the sweeper tries again
             store.clear_dirty(feed, seen)
             store.incr("feed_renders")
             store.incr("feed_render_seconds", time.perf_counter() - started)
@@ -45,52 +51,97 @@ def publish(rt: Runtime) -> list[str]:
     return changed
 
 
-def feed_meta(rt: Runtime, audience_id: str, section: str) -> FeedMeta | None:
+def feed_meta(rt: Runtime, audience_id: str, section: str, page: int | None = None) -> FeedMeta | None:
     audience = rt.config.audience(audience_id)
     if audience is None:
         return None
     section_name = "All sections" if section == "all" else rt.store.sections().get(section, section)
     title = f"{audience.title or audience.id} · {section_name}"
+    if page is not None:
+        title += f" · archive {page}"
     return FeedMeta(
         audience=audience.id,
         section=section,
         title=title,
         base_url=rt.settings.base_url,
         language=audience.language,
-        hubs=rt.settings.hubs,
+        hubs=[] if page is not None else rt.settings.hubs,
+        archive=page is not None,
+        page=page,
     )
 
 
-def render_feed(rt: Runtime, feed: str) -> bool:
-    """Render one feed (``audience/section``) in every format; True if any bytes changed."""
-    audience_id, _, section = feed.partition("/")
-    meta = feed_meta(rt, audience_id, section)
-    audience = rt.config.audience(audience_id)
-    if meta is None or audience is None:
-        return False
-    store = rt.store
-    ids = store.index_top(f"{audience_id}:{section}", rt.settings.feed_window)
+def _views(rt: Runtime, audience: Audience, ids: list[str]) -> list[AudienceArticle]:
     today = datetime.now(UTC).date()
     views = []
-    for stored in store.articles(ids):
+    for stored in rt.store.articles(ids):
         view = audience_view(stored.article, audience, rt.config.audiences, rt.config.notices, today)
         if view is not None:  # withheld since it was indexed (a rule came into force): leave it out
             views.append(view)
+    return views
+
+
+def _store_all(
+    rt: Runtime, feed: str, meta: FeedMeta, views: list[AudienceArticle], prev: int | None
+) -> bool:
     changed = False
     for fmt in FORMATS:
-        body = render(fmt, meta, views)  # type: ignore[arg-type]
-        if store.store_feed(feed, fmt, body):
+        links = {"current_url": meta.model_copy(update={"page": None}).url(fmt)} if meta.page else {}
+        if prev:
+            links["prev_archive_url"] = meta.page_url(prev, fmt)
+        body = render(fmt, meta.model_copy(update=links), views)
+        if rt.store.store_feed(feed, fmt, body):
             changed = True
             if rt.settings.export_dir is not None:
-                export(rt.settings.export_dir, audience_id, section, fmt, body)
+                name = feed.split("/", 1)[1].replace("@", "/archive/")
+                export(rt.settings.export_dir, meta.audience, name, fmt, body)
     return changed
+
+
+def render_feed(rt: Runtime, feed: str) -> bool:
+    """Render one feed (``audience/section``, or archive page ``audience/section@k``) in every
+    format; True if the current feed's bytes changed."""
+    name, _, page_text = feed.partition("@")
+    audience_id, _, section = name.partition("/")
+    audience = rt.config.audience(audience_id)
+    if audience is None:
+        return False
+    suffix = f"{audience_id}:{section}"
+    full = rt.store.archive_full_pages(suffix)
+    if page_text:  # an archive page that lost an article (withdrawal): render it again
+        page = int(page_text)
+        if page <= full:
+            render_page(rt, audience, section, page)
+        return False
+    # Pages that became full since the last render: each is rendered once and then left alone.
+    # They are stored before the current feed, so its prev-archive link never points at nothing.
+    page = full
+    while page >= 1 and rt.store.feed(f"{feed}@{page}", "atom") is None:
+        render_page(rt, audience, section, page)
+        page -= 1
+    meta = feed_meta(rt, audience_id, section)
+    assert meta is not None
+    ids = rt.store.index_top(suffix, rt.settings.feed_window)
+    return _store_all(rt, feed, meta, _views(rt, audience, ids), full or None)
+
+
+def render_page(rt: Runtime, audience: Audience, section: str, page: int) -> None:
+    meta = feed_meta(rt, audience.id, section, page)
+    assert meta is not None
+    ids = rt.store.archive_ids(f"{audience.id}:{section}", page)
+    views = sorted(
+        _views(rt, audience, ids),
+        key=lambda v: v.article.published_at or datetime.min.replace(tzinfo=UTC),
+        reverse=True,
+    )
+    _store_all(rt, f"{audience.id}/{section}@{page}", meta, views, page - 1 or None)
 
 
 def export(directory: Path, audience: str, section: str, fmt: str, body: bytes) -> Path:
     """Write one feed as a static file, atomically (temp file + rename)."""
     target = directory / "feeds" / audience / f"{section}.{fmt}"
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{section}.{fmt}.")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(body)

@@ -20,7 +20,8 @@ from worker.settings import Settings
 
 STOP_WITHIN = 25.0
 REDIS_HINT = (
-    "redis-server is not installed: apt-get install redis-server, brew install redis, or docker compose up redis"
+    "redis-server is not installed: apt-get install redis-server, brew install redis, "
+    "or docker compose up redis"
 )
 
 

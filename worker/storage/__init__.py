@@ -19,6 +19,7 @@ class Store(ArticleStore, FeedStore, HookStore, SourceStore, WorkStore):
         self.r = connect(url, timeout=timeout)
         self.redeliver_after = redeliver_after
         self._init_scripts()
+        self._init_article_scripts()
         self._init_feed_scripts()
 
     def close(self) -> None:

@@ -12,6 +12,16 @@ from redis.exceptions import WatchError
 from worker.models import Article, Delivery
 from worker.storage.base import guarded, key, now, text
 
+# RFC 5005 archive pages: each feed numbers its articles in order of arrival (1, 2, ...); page k
+# holds numbers (k-1)*ARCHIVE_PAGE+1 .. k*ARCHIVE_PAGE, so a full page never gains or loses a
+# place when later articles arrive. Fixed forever: changing it would renumber every page.
+ARCHIVE_PAGE = 100
+_ARCHIVE_ADD = """
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  redis.call('ZADD', KEYS[1], redis.call('HINCRBY', KEYS[2], ARGV[2], 1), ARGV[1])
+end
+"""
+
 
 @dataclass
 class IngestCommit:
@@ -38,9 +48,29 @@ class StoredArticle:
     audiences: list[str]
 
 
+def archive_page(seq: int) -> int:
+    return (seq - 1) // ARCHIVE_PAGE + 1
+
+
 class ArticleStore:
     r: redis.Redis
     redeliver_after: float
+
+    def _init_article_scripts(self) -> None:
+        self._archive_add = self.r.register_script(_ARCHIVE_ADD)
+
+    def archive_full_pages(self, suffix: str) -> int:
+        """How many archive pages of feed ``suffix`` are full (and so never change)."""
+        with guarded(f"read archive {suffix}"):
+            count = int(self.r.hget(key("archseq"), suffix) or 0)
+        return count // ARCHIVE_PAGE
+
+    def archive_ids(self, suffix: str, page: int) -> list[str]:
+        low = (page - 1) * ARCHIVE_PAGE + 1
+        with guarded(f"read archive {suffix}"):
+            return [
+                m.decode() for m in self.r.zrangebyscore(key("arch", suffix), low, low + ARCHIVE_PAGE - 1)
+            ]
 
     def stage(self, article: Article) -> None:
         """Keep the normalized article safely in Redis and schedule its ingest.
@@ -67,6 +97,12 @@ class ArticleStore:
                 if text(p.get(staged_key)) != staged_json:
                     p.unwatch()
                     return False
+                # Full archive pages that lose this article must be rendered again.
+                stale_pages = []
+                for suffix in commit.index_remove:
+                    seq = p.zscore(key("arch", suffix), aid)
+                    if seq is not None:
+                        stale_pages.append(f"{suffix.replace(':', '/', 1)}@{archive_page(int(seq))}")
                 p.multi()
                 p.hset(
                     key("art", aid),
@@ -80,11 +116,14 @@ class ArticleStore:
                 )
                 for suffix, score in commit.index_add.items():
                     p.zadd(key("idx", suffix), {aid: score})
+                    self._archive_add(
+                        keys=[key("arch", suffix), key("archseq")], args=[aid, suffix], client=p
+                    )
                 for suffix in commit.index_remove:
                     p.zrem(key("idx", suffix), aid)
                 if commit.section:
                     p.hsetnx(key("sections"), commit.section[0], commit.section[1])
-                for feed in commit.dirty:
+                for feed in [*commit.dirty, *stale_pages]:
                     p.hincrby(key("dirty"), feed, 1)
                 for pkey, body in commit.payloads.items():
                     p.set(key("payload", pkey), body, ex=14 * 86400)

@@ -11,33 +11,40 @@ from worker.web.common import ApiError, rt_of
 router = APIRouter(tags=["feeds"])
 
 
-def _serve(request: Request, audience: str, name: str, vary: list[str] | None = None) -> Response:
-    rt = rt_of(request)
+def _parse(name: str, what: str) -> tuple[str, str]:
     parsed = split_name(name)
     if parsed is None:
         raise ApiError(
-            404, "not_found", f"'{name}' is not a feed: expected SECTION.rss, SECTION.atom or SECTION.json"
+            404, "not_found", f"'{name}' is not a feed: expected {what}.rss, {what}.atom or {what}.json"
         )
-    section, fmt = parsed
+    return parsed
+
+
+def _serve(
+    request: Request,
+    audience: str,
+    section: str,
+    fmt: str,
+    *,
+    page: int | None = None,
+    vary: list[str] | None = None,
+) -> Response:
+    rt = rt_of(request)
     if rt.config.audience(audience) is None:
         raise ApiError(404, "not_found", f"unknown audience '{audience}'")
     if section != "all" and section not in rt.store.sections():
         raise ApiError(404, "not_found", f"unknown section '{section}'")
-    stored = rt.store.feed(f"{audience}/{section}", fmt)
+    feed = f"{audience}/{section}" if page is None else f"{audience}/{section}@{page}"
+    stored = rt.store.feed(feed, fmt)
     if stored is None:
-        raise ApiError(
-            404,
-            "not_found",
-            f"feed {audience}/{section}.{fmt} has not been rendered yet",
-            {"Retry-After": "2"},
-        )
+        if page is not None:
+            raise ApiError(
+                404, "not_found", f"archive page {page} of {audience}/{section} does not exist (yet)"
+            )
+        raise ApiError(404, "not_found", f"feed {feed}.{fmt} has not been rendered yet", {"Retry-After": "2"})
     req = {k.lower(): v for k, v in request.headers.items()}
-    r = reply(
-        req,
-        FeedBytes(stored.body, stored.etag, stored.last_modified, stored.last_modified_ts),
-        fmt,
-        vary=vary,
-    )
+    feed_bytes = FeedBytes(stored.body, stored.etag, stored.last_modified, stored.last_modified_ts)
+    r = reply(req, feed_bytes, fmt, vary=vary)
     body = b"" if request.method == "HEAD" else r.body
     return Response(content=body, status_code=r.status, headers=r.headers)
 
@@ -45,13 +52,24 @@ def _serve(request: Request, audience: str, name: str, vary: list[str] | None = 
 @router.api_route("/feeds/{audience}/{name}", methods=["GET", "HEAD"])
 def feed_for_audience(audience: str, name: str, request: Request) -> Response:
     """One audience's feed: ``/feeds/ru/all.rss``."""
-    return _serve(request, audience, name)
+    section, fmt = _parse(name, "SECTION")
+    return _serve(request, audience, section, fmt)
+
+
+@router.api_route("/feeds/{audience}/{section}/archive/{name}", methods=["GET", "HEAD"])
+def feed_archive_page(audience: str, section: str, name: str, request: Request) -> Response:
+    """An RFC 5005 archive page, e.g. ``/feeds/global/all/archive/1.atom``; full pages never change."""
+    page, fmt = _parse(name, "PAGE")
+    if not page.isdigit() or int(page) < 1:
+        raise ApiError(404, "not_found", f"'{name}' is not an archive page: expected PAGE.{fmt}, PAGE >= 1")
+    return _serve(request, audience, section, fmt, page=int(page))
 
 
 @router.api_route("/feeds/{name}", methods=["GET", "HEAD"])
 def feed_by_location(name: str, request: Request) -> Response:
     """The feed for the reader's region, from the trusted CDN geo headers."""
     rt = rt_of(request)
+    section, fmt = _parse(name, "SECTION")
     names = rt.settings.geo_header_names
     audience = audience_from_headers(rt.config.audiences, names, request.headers)
-    return _serve(request, audience.id, name, vary=names)
+    return _serve(request, audience.id, section, fmt, vary=names)

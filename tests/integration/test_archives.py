@@ -1,0 +1,78 @@
+"""RFC 5005 archives: older items stay reachable through prev-archive pages that never change."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from lxml import etree
+
+from tests.support import Api, wait_for
+from worker.storage.articles import ARCHIVE_PAGE
+
+ATOM = {"a": "http://www.w3.org/2005/Atom", "fh": "http://purl.org/syndication/history/1.0"}
+
+
+def _post(api: Api, n: int, restricted: list[str] | None = None) -> str:
+    doc = {
+        "guid": f"arch-{n}",
+        "source": "rferl",
+        "title": f"Archived story number {n}",
+        "language": "en",
+        "section": "Archive Test",
+        "published_at": f"2024-01-01T00:{n // 60:02d}:{n % 60:02d}Z",
+        "body_html": f"<p>Body of archived story {n}.</p>",
+        "restricted_regions": restricted or [],
+    }
+    r = api.post_article(json.dumps(doc), "application/json")
+    assert r.status_code == 202, r.text
+    return str(r.json()["id"])
+
+
+def _links(xml: bytes) -> dict[str, str]:
+    root = etree.fromstring(xml)
+    return {link.get("rel"): link.get("href") for link in root.findall("a:link", ATOM)}
+
+
+def _titles(xml: bytes) -> list[str]:
+    return [e.findtext("a:title", "", ATOM) for e in etree.fromstring(xml).findall("a:entry", ATOM)]
+
+
+def test_archive_pages(stack: tuple[Api, Any, Any]) -> None:
+    api, _, _ = stack
+    count = 2 * ARCHIVE_PAGE + 5
+    ids = [_post(api, n) for n in range(count)]
+    wait_for(lambda: api.article(ids[-1])["status"] == "published", 60)
+    current = wait_for(
+        lambda: (r := api.get("/feeds/global/archive-test.atom")).ok and "/archive/2.atom" in r.text and r,
+        60,
+        what="current feed linking page 2",
+    )
+    assert _links(current.content)["prev-archive"].endswith("/feeds/global/archive-test/archive/2.atom")
+    page2 = api.get("/feeds/global/archive-test/archive/2.atom")
+    page1 = api.get("/feeds/global/archive-test/archive/1.atom")
+    assert page1.ok and page2.ok, (page1.text, page2.text)
+    assert etree.fromstring(page1.content).find("fh:archive", ATOM) is not None
+    assert _links(page2.content)["prev-archive"].endswith("/archive/1.atom")
+    assert _links(page2.content)["current"].endswith("/feeds/global/archive-test.atom")
+    assert "prev-archive" not in _links(page1.content)
+    titles1 = _titles(page1.content)
+    assert len(titles1) == ARCHIVE_PAGE
+    assert set(titles1) == {f"Archived story number {n}" for n in range(ARCHIVE_PAGE)}
+    assert api.get("/feeds/global/archive-test/archive/3.atom").status_code == 404
+    assert json.loads(api.get("/feeds/global/archive-test/archive/1.json").text)["items"]
+
+    # more articles: full pages keep their bytes
+    last = [_post(api, n) for n in range(count, count + 3)][-1]
+    wait_for(lambda: api.article(last)["status"] == "published", 30)
+    wait_for(lambda: "number 207" in api.get("/feeds/global/archive-test.atom").text, 30)
+    assert api.get("/feeds/global/archive-test/archive/1.atom").content == page1.content
+
+    # a withdrawal reaches the archive page that held the article (legal needs beat immutability)
+    _post(api, 3, restricted=["FR"])  # no audience lists FR, so the default audience is withheld
+    wait_for(
+        lambda: "Archived story number 3<" not in api.get("/feeds/global/archive-test/archive/1.atom").text,
+        30,
+        what="withdrawn story gone from archive page 1",
+    )
+    assert len(_titles(api.get("/feeds/global/archive-test/archive/1.atom").content)) == ARCHIVE_PAGE - 1
