@@ -10,6 +10,7 @@ import logging
 import os
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +27,8 @@ FORMATS = ("rss", "atom", "json")
 def publish(rt: Runtime) -> list[str]:
     """Render every dirty feed once; returns the feeds whose bytes changed."""
     store = rt.store
-    if not store.acquire("publish", rt.node, ttl=120):
+    owner = f"{rt.node}:{uuid.uuid4().hex[:8]}"  # unique per call: threads share rt.node
+    if not store.acquire("publish", owner, ttl=120):
         return []  # another worker is rendering; the dirty marks stay for the next round
     changed: list[str] = []
     try:
@@ -43,7 +45,7 @@ def publish(rt: Runtime) -> list[str]:
             store.incr("feed_renders")
             store.incr("feed_render_seconds", time.perf_counter() - started)
     finally:
-        store.release("publish", rt.node)
+        store.release("publish", owner)
     if changed and rt.settings.hubs:
         from worker.websub import ping_hubs
 
