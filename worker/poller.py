@@ -43,6 +43,7 @@ MAX_SECONDS = 60.0  # a whole response, against a server that drips
 MAX_REDIRECTS = 5
 USER_AGENT = "syndicate-poller/1 (+https://github.com/rferl/syndicate)"
 LOCK_TTL = 120.0
+QUEUED_TTL = 300.0
 MAX_BACKOFF = 6 * 3600
 MAX_RETRY_AFTER = 24 * 3600
 ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, */*;q=0.5"
@@ -212,6 +213,7 @@ def poll_source(rt: Runtime, source_id: str, nudge: Nudger) -> str:
         return _poll(rt, src, nudge, lambda: rt.store.acquire(lock, owner, ttl=LOCK_TTL))
     finally:
         rt.store.release(lock, owner)
+        rt.store.poll_done(source_id)
 
 
 def _poll(rt: Runtime, src: Source, nudge: Nudger, renew: Any) -> str:
@@ -308,7 +310,8 @@ def _raw_input(rt: Runtime, doc: dict[str, object], src: Source) -> RawInput:
     if not (src.full_page and doc.get("url")):
         return RawInput(format="json", body=json.dumps(doc))
     url = str(doc["url"])
-    page: Fetched = fetch(url, {"Accept": "text/html"}, allow_private=rt.settings.webhook_allow_private)
+    allow = rt.settings.webhook_allow_private
+    page: Fetched = fetch(url, {"Accept": "text/html"}, allow_private=allow, trusted=src.url)
     if not 200 <= page.status < 300:
         raise FetchError(f"item page {url} answered {page.status}")
     return RawInput(
@@ -335,13 +338,17 @@ def _failed(rt: Runtime, src: Source, failures: int, error: str, update: dict[st
 
 
 def poll_due(rt: Runtime, nudge: Nudger) -> int:
-    """Beat's tick: queue a poll for every source whose next poll time has come."""
+    """Beat's tick: queue a poll for every source whose next poll time has come.
+
+    A source is queued once until its poll has run (or ``QUEUED_TTL`` passed, should the task
+    be lost), so a slow queue never piles up polls of one source.
+    """
     now = time.time()
     due = [
         s.id
         for s in rt.config.sources
         if float(rt.store.source_state(s.id).get("next_at") or 0) <= now
-        and rt.store.claim_flag(f"poll-due:{s.id}", 30)
+        and rt.store.claim_poll(s.id, QUEUED_TTL)
     ]
     if due:
         nudge.poll(due)

@@ -194,36 +194,73 @@ def _meets(audience_regions: list[str], notice_regions: list[str]) -> bool:
 
 
 def poll(source: str | None = typer.Argument(None, help="Source id; all sources when omitted.")) -> None:
-    """Poll upstream sources now; returns once the fetch is done and new items are queued."""
+    """Poll upstream sources now; returns once each fetch is done and its new items are queued.
+
+    Prints one line per source; exits 1 when a source failed (see `syndicate sources`).
+    Example: `syndicate poll rferl-world`
+    """
     from worker import poller
     from worker.tasks import nudger
 
     rt = runtime_or_fail()
-    ids = [source] if source else [s.id for s in rt.config.sources]
     if source and rt.config.source(source) is None:
-        fail(f"no source '{source}' in {rt.settings.config_dir}/sources.yaml", code=2)
+        known = ", ".join(s.id for s in rt.config.sources) or "none"
+        fail(f"no source '{source}' in {rt.settings.config_dir}/sources.yaml (known: {known})", code=2)
+    ids = [source] if source else [s.id for s in rt.config.sources]
+    if not ids:
+        err.print(
+            f"syndicate: no sources in {rt.settings.config_dir}/sources.yaml", markup=False, highlight=False
+        )
+    failed = 0
     for sid in ids:
         typer.echo(f"{sid}: {poller.poll_source(rt, sid, nudger)}")
+        failed += poller.source_state(rt, sid).get("status") == "error"
+    raise typer.Exit(1 if failed else 0)
 
 
-def sources() -> None:
-    """Upstream sources and their last poll."""
+def sources(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Upstream sources: last poll, status, next poll and the last error.
+
+    Example: `syndicate sources --json`
+    """
     from worker import poller
 
     rt = runtime_or_fail()
-    table = Table("source", "url", "every", "last poll", "status", "next poll", "error")
+    rows = []
     for s in rt.config.sources:
         st = poller.source_state(rt, s.id)
-        table.add_row(
-            s.id,
-            s.url,
-            f"{s.every}s",
-            st.get("last_poll", "-"),
-            st.get("status", "never"),
-            st.get("next_poll", "-"),
-            (st.get("error") or "")[:50],
+        rows.append(
+            {
+                "id": s.id,
+                "url": s.url,
+                "every": s.every,
+                "full_page": s.full_page,
+                "last_poll": st.get("last_poll") or None,
+                "status": st.get("status") or "never polled",
+                "next_poll": st.get("next_poll") or None,
+                "failures": int(st.get("failures") or 0),
+                "error": st.get("error") or None,
+            }
         )
-    Console().print(table)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table("source", "url", "every", "last poll", "status", "next poll", "error")
+    for r in rows:
+        status = r["status"] + (f" ({r['failures']}x)" if r["failures"] else "")
+        table.add_row(
+            r["id"],
+            r["url"],
+            f"{r['every']}s",
+            r["last_poll"] or "-",
+            status,
+            r["next_poll"] or "-",
+            r["error"] or "",
+        )
+    # markup off: URLs and upstream error messages may hold square brackets
+    Console(markup=False, highlight=False).print(
+        table if rows else f"no sources in {rt.settings.config_dir}/sources.yaml"
+    )
 
 
 def dead_letters(

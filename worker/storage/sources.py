@@ -37,3 +37,13 @@ class SourceStore:
             stale = set(self.r.hkeys(k)) - {i.encode() for i in item_keys}
             if stale:
                 self.r.hdel(k, *stale)
+
+    def claim_poll(self, source_id: str, ttl: float) -> bool:
+        """True when no poll of ``source_id`` is queued yet (then one is, for at most ``ttl`` s)."""
+        with guarded(f"queue poll {source_id}"):
+            return bool(self.r.set(key("poll-queued", source_id), "1", nx=True, px=int(ttl * 1000)))
+
+    def poll_done(self, source_id: str) -> None:
+        """The queued poll ran: beat may queue the next one as soon as it is due."""
+        with guarded(f"queue poll {source_id}"):
+            self.r.delete(key("poll-queued", source_id))
