@@ -124,9 +124,16 @@ class _File:
 
     def _parse(self, raw: bytes) -> Any:
         try:
-            loader = LineLoader(raw.decode("utf-8"))
+            source = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             self.fail(None, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+        try:
+            loader = LineLoader(source)  # the reader already refuses control characters here
+        except yaml.reader.ReaderError as exc:
+            line = source.count("\n", 0, exc.position) + 1
+            self.fail(line, f"invalid YAML: character {exc.character!r} is not allowed in YAML text")
+        except yaml.YAMLError as exc:
+            self.fail(None, f"invalid YAML: {_one_line(exc)}")
         loader.path = self.path
         try:
             return loader.get_single_data()
@@ -137,7 +144,9 @@ class _File:
                 problem += f" (opened at line {where.line + 1})"
             self.fail(mark.line + 1 if mark else None, f"invalid YAML: {problem}")
         except yaml.YAMLError as exc:
-            self.fail(None, f"invalid YAML: {exc}")
+            self.fail(None, f"invalid YAML: {_one_line(exc)}")
+        except RecursionError:
+            self.fail(None, "invalid YAML: nested too deeply")
         finally:
             loader.dispose()
 
@@ -330,3 +339,7 @@ class _File:
                 )
             sources.append(source)
         return sources
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
