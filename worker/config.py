@@ -131,7 +131,8 @@ class _File:
             loader = LineLoader(source)  # the reader already refuses control characters here
         except yaml.reader.ReaderError as exc:
             line = source.count("\n", 0, exc.position) + 1
-            self.fail(line, f"invalid YAML: character {exc.character!r} is not allowed in YAML text")
+            char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+            self.fail(line, f"invalid YAML: control character U+{char:04X} is not allowed in YAML text")
         except yaml.YAMLError as exc:
             self.fail(None, f"invalid YAML: {_one_line(exc)}")
         loader.path = self.path
