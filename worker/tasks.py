@@ -26,8 +26,11 @@ log = logging.getLogger("syndicate.tasks")
 INGEST_BATCH = 20  # articles per message: about 0.2 s of work, well under the time limit
 DELIVER_BATCH = 25  # deliveries per message, attempted at once on the attempt threads
 ATTEMPT_THREADS = 32  # concurrent attempts per worker process (I/O-bound: Redis and HTTP)
-PUBLISH_COALESCE = 1.0  # at most one render nudge per this many seconds during a burst
-PUBLISH_COUNTDOWN = 0.3  # let the rest of a burst land before rendering
+PUBLISH_COUNTDOWN = 0.3  # quiet times: render this soon after an article lands
+# During a burst (articles still waiting to be ingested) render at most once per this many
+# seconds, so rendering does not take the CPU the ingest needs: feeds lag by at most this much.
+BURST_PUBLISH_EVERY = 3.0
+BURST_BACKLOG = 20  # a burst: at least this many staged articles not yet ingested
 
 
 class SyndicateTask(Task):  # type: ignore[misc]
@@ -149,12 +152,16 @@ class CeleryNudger:
         self._send(ingest_batch, [(c,) for c in chunks(article_ids, INGEST_BATCH)], queue="ingest")
 
     def publish(self) -> None:
+        countdown = PUBLISH_COUNTDOWN
         try:
-            first = runtime().store.claim_flag("publish-nudge", PUBLISH_COALESCE)
+            store = runtime().store
+            if store.due_count("ingest") >= BURST_BACKLOG:
+                countdown = BURST_PUBLISH_EVERY
+            first = store.claim_flag("publish-nudge", max(countdown, 1.0))
         except Exception:
             first = True
         if first:
-            self._send(publish_feeds, [()], countdown=PUBLISH_COUNTDOWN)
+            self._send(publish_feeds, [()], countdown=countdown)
 
     def deliver(self, delivery_ids: list[str]) -> None:
         batches = chunks(delivery_ids, DELIVER_BATCH, spread=4)

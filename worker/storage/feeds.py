@@ -1,7 +1,12 @@
-"""Rendered feed bytes and the set of feeds waiting to be rendered."""
+"""Rendered feed bytes and the set of feeds waiting to be rendered.
+
+Each feed is kept twice: as rendered, and gzipped once at render time, so that serving a
+gzip-accepting client costs a read, not a compression per request.
+"""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -18,6 +23,14 @@ if v then return redis.call('HINCRBY', KEYS[1], ARGV[1], -tonumber(ARGV[2])) end
 return 0
 """
 
+# Keep new bytes only if the ETag differs: one round trip. Returns 1 when the bytes changed.
+_STORE_FEED = """
+if redis.call('HGET', KEYS[1], 'etag') == ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'body', ARGV[2], 'gz', ARGV[3], 'etag', ARGV[1], 'lm', ARGV[4])
+return 1
+"""
+GZIP_LEVEL = 6
+
 
 @dataclass(frozen=True)
 class StoredFeed:
@@ -25,6 +38,7 @@ class StoredFeed:
     etag: str
     last_modified: str  # HTTP date
     last_modified_ts: float
+    gzipped: bytes | None = None  # the body gzipped at render time, when asked for and kept
 
 
 class FeedStore:
@@ -32,6 +46,7 @@ class FeedStore:
 
     def _init_feed_scripts(self) -> None:
         self._clear_dirty = self.r.register_script(_CLEAR_DIRTY)
+        self._store_feed = self.r.register_script(_STORE_FEED)
 
     def mark_dirty(self, feeds: list[str]) -> None:
         if not feeds:
@@ -50,25 +65,29 @@ class FeedStore:
             self._clear_dirty(keys=[key("dirty")], args=[feed, seen])
 
     def store_feed(self, feed: str, fmt: str, body: bytes) -> bool:
-        """Keep the rendered bytes; ``Last-Modified`` moves only when the bytes change."""
+        """Keep the rendered bytes and their gzip; ``Last-Modified`` moves only when the bytes change."""
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        k = key("feed", feed, fmt)
+        gz = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
         with guarded(f"store feed {feed}.{fmt}"):
-            if self.r.hget(k, "etag") == etag.encode():
-                return False
-            t = now()
-            self.r.hset(k, mapping={"body": body, "etag": etag, "lm": t})
-        return True
+            return bool(self._store_feed(keys=[key("feed", feed, fmt)], args=[etag, body, gz, now()]))
 
-    def feed(self, feed: str, fmt: str) -> StoredFeed | None:
+    def feed(self, feed: str, fmt: str, *, gzipped: bool = False) -> StoredFeed | None:
+        """The stored feed; with ``gzipped``, ``StoredFeed.gzipped`` holds the gzip made at render
+        time (``body`` is then left empty unless no gzip was kept), so one read serves the request."""
+        fields = ["etag", "lm", "gz" if gzipped else "body"]
         with guarded(f"read feed {feed}.{fmt}"):
-            raw = self.r.hgetall(key("feed", feed, fmt))
-        if not raw:
-            return None
-        ts = float(raw[b"lm"])
+            etag, lm, data = self.r.hmget(key("feed", feed, fmt), fields)
+            if etag is None or lm is None:
+                return None
+            gz = data if gzipped else None
+            body = b"" if gzipped else data
+            if data is None:  # stored before gzips were kept: fall back to the plain body
+                body, gz = self.r.hget(key("feed", feed, fmt), "body") or b"", None
+        ts = float(lm)
         return StoredFeed(
-            body=raw[b"body"],
-            etag=raw[b"etag"].decode(),
+            body=body or b"",
+            etag=etag.decode(),
             last_modified=formatdate(int(ts), usegmt=True),
             last_modified_ts=float(int(ts)),
+            gzipped=gz,
         )
