@@ -20,10 +20,13 @@ MAX_AGE = 60
 
 @dataclass(frozen=True)
 class FeedBytes:
+    """A stored feed: its bytes (or only their gzip, made at render time) and its validators."""
+
     body: bytes
     etag: str
-    last_modified: str
+    last_modified: str  # HTTP date
     last_modified_ts: float
+    gzipped: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ def _not_modified(req: Mapping[str, str], feed: FeedBytes) -> bool:
     return False
 
 
-def _accepts_gzip(req: Mapping[str, str]) -> bool:
+def accepts_gzip(req: Mapping[str, str]) -> bool:
     for part in req.get("accept-encoding", "").split(","):
         coding, _, params = part.strip().partition(";")
         if coding.strip().lower() in ("gzip", "*") and params.replace(" ", "") not in ("q=0", "q=0.0"):
@@ -75,8 +78,8 @@ def reply(req: Mapping[str, str], feed: FeedBytes, fmt: str, *, vary: list[str] 
         return Reply(304, headers, b"")
     headers["Content-Type"] = CONTENT_TYPES[fmt]
     body = feed.body
-    if _accepts_gzip(req):
-        body = gzip.compress(body, compresslevel=6, mtime=0)
+    if accepts_gzip(req):
+        body = feed.gzipped if feed.gzipped is not None else gzip.compress(body, compresslevel=6, mtime=0)
         headers["Content-Encoding"] = "gzip"
     headers["Content-Length"] = str(len(body))
     return Reply(200, headers, body)

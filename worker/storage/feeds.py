@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from dataclasses import dataclass
 from email.utils import formatdate
 
 import redis
 
+from feeds.serve import FeedBytes
 from worker.storage.base import guarded, key, now
 
 # Forget a dirty mark only if nobody marked the feed again while it was being rendered.
@@ -32,13 +32,7 @@ return 1
 GZIP_LEVEL = 6
 
 
-@dataclass(frozen=True)
-class StoredFeed:
-    body: bytes
-    etag: str
-    last_modified: str  # HTTP date
-    last_modified_ts: float
-    gzipped: bytes | None = None  # the body gzipped at render time, when asked for and kept
+StoredFeed = FeedBytes  # what the feed routes serve, as stored
 
 
 class FeedStore:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from feeds.serve import FeedBytes, reply, split_name
+from feeds.serve import accepts_gzip, reply, split_name
 from worker.geo import audience_from_headers
 from worker.web.common import ApiError, rt_of
 
@@ -35,16 +35,15 @@ def _serve(
     if section != "all" and section not in rt.store.sections():
         raise ApiError(404, "not_found", f"unknown section '{section}'")
     feed = f"{audience}/{section}" if page is None else f"{audience}/{section}@{page}"
-    stored = rt.store.feed(feed, fmt)
+    req = {k.lower(): v for k, v in request.headers.items()}
+    stored = rt.store.feed(feed, fmt, gzipped=accepts_gzip(req))
     if stored is None:
         if page is not None:
             raise ApiError(
                 404, "not_found", f"archive page {page} of {audience}/{section} does not exist (yet)"
             )
         raise ApiError(404, "not_found", f"feed {feed}.{fmt} has not been rendered yet", {"Retry-After": "2"})
-    req = {k.lower(): v for k, v in request.headers.items()}
-    feed_bytes = FeedBytes(stored.body, stored.etag, stored.last_modified, stored.last_modified_ts)
-    r = reply(req, feed_bytes, fmt, vary=vary)
+    r = reply(req, stored, fmt, vary=vary)
     body = b"" if request.method == "HEAD" else r.body
     return Response(content=body, status_code=r.status, headers=r.headers)
 
