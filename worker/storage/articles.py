@@ -129,7 +129,8 @@ class ArticleStore:
                     p.set(key("payload", pkey), body, ex=14 * 86400)
                 for d in commit.deliveries:
                     _write_delivery(p, d)
-                    p.zadd(key("due", "deliver"), {d.id: now()})
+                    # the nudge goes out right after this commit; the due time only recovers a lost one
+                    p.zadd(key("due", "deliver"), {d.id: now() + self.redeliver_after})
                 p.delete(staged_key)
                 p.zrem(key("due", "ingest"), aid)
                 p.hincrby(key("stats"), "articles_ingested", 1)
