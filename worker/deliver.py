@@ -1,24 +1,35 @@
-"""One webhook attempt for one delivery, and what follows from its outcome.
+"""Webhook attempts for a batch of deliveries, and what follows from their outcomes.
 
-The delivery record in Redis is the truth: this function reads it, sends at most one attempt,
-and writes the outcome with the time of the next attempt (kept in Redis, never as a Celery ETA).
-The rules (retry or not, when to disable, admission) live in ``worker.delivery_policy``.
+The delivery records in Redis are the truth: ``attempt_many`` reads them, sends at most one
+attempt per delivery, and writes the outcomes with the time of each next attempt (kept in Redis,
+never as a Celery ETA). The rules (retry or not, when to disable, admission) live in
+``worker.delivery_policy``; the Redis side of a batch costs a handful of round trips, not a dozen
+per delivery.
 
-The steps of ``attempt``, in order:
+The steps of ``attempt_many``, in order:
 
-1. take the delivery's lease (one worker per delivery at a time) and check it is due;
-2. check the subscription is enabled and the target allowed (SSRF, checked again at connect);
-3. take an in-flight slot under the subscription's cap and rate limit, or push the delivery's
+1. take the deliveries' leases (one worker per delivery at a time), reading their records in the
+   same round trip, and keep those that are due;
+2. read their subscriptions and event payloads (each once per batch); a deleted or disabled
+   subscription or an expired payload ends the delivery;
+3. take an in-flight slot under each subscription's cap and rate limit, or push the delivery's
    due time back a little: a busy receiver never holds a worker that others could use;
-4. sign (fresh timestamp, same ``webhook-id``), post, record the outcome and the next due time.
+4. check the target (SSRF, checked again at connect), sign (fresh timestamp, same ``webhook-id``)
+   and post, concurrently on ``pool``; an attempt that could not start while its lease was still
+   long enough is not sent, and is due again at once;
+5. decide each outcome; mark subscriptions succeeded (batched) or failing (may disable);
+6. write every record, due time and counter, release slots and leases: one transaction.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Executor
 from datetime import UTC, datetime, timedelta
 
 from worker.delivery_policy import (
@@ -31,6 +42,8 @@ from worker.delivery_policy import (
 )
 from worker.models import Delivery, Subscription
 from worker.runtime import Runtime
+from worker.storage import StorageUnavailable
+from worker.storage.hooks import DeliveryWrites
 from worker.webhooks.http import AttemptResult, post
 from worker.webhooks.retry import parse_schedule
 from worker.webhooks.signing import headers
@@ -40,85 +53,167 @@ log = logging.getLogger("syndicate.deliver")
 _rng = random.SystemRandom()
 # A success refreshes ``last_success_at`` at most this often (one write per minute, not per event).
 SUCCESS_MARK_EVERY = timedelta(seconds=60)
+# An attempt starts only while its lease has at least the webhook timeout plus this much left.
+LEASE_MARGIN = 5.0
 
-__all__ = ["attempt", "current_secrets"]
+__all__ = ["attempt", "attempt_many", "current_secrets"]
+
+Job = tuple[Delivery, Subscription, bytes]
 
 
 def attempt(rt: Runtime, delivery_id: str) -> str:
     """Send one attempt of ``delivery_id`` if it is due; idempotent under repeated messages."""
-    store = rt.store
+    return attempt_many(rt, [delivery_id])[0]
+
+
+def attempt_many(rt: Runtime, delivery_ids: list[str], pool: Executor | None = None) -> list[str]:
+    """Attempt each due delivery of ``delivery_ids`` once; one outcome line per id, in order.
+
+    Idempotent: a repeated message finds the deliveries done, not due, or leased elsewhere."""
+    store, ids = rt.store, list(dict.fromkeys(delivery_ids))
     lease = rt.settings.webhook_timeout + 30
-    # The owner is this call, not this process: a threads-pool worker runs many attempts at once
+    # The owner is this call, not this process: a threads-pool worker runs many batches at once
     # under one node name, and two of them must never hold the same delivery.
     owner = f"{rt.node}:{uuid.uuid4().hex[:12]}"
-    if not store.acquire(f"dlv:{delivery_id}", owner, ttl=lease):
-        return "held by another worker"
+    start_by = time.monotonic() + lease - rt.settings.webhook_timeout - LEASE_MARGIN
+    held = store.lease_deliveries(ids, owner, ttl=lease)
+    out = {i: "held by another worker" for i in ids if i not in held}
+    w = DeliveryWrites(owner=owner, leases=list(held))
     try:
-        d = store.delivery(delivery_id)
+        jobs = _ready(rt, held, w, out)
+        waits = store.admit_many(
+            [(sub.id, d.id, sub.rate_limit) for d, sub, _ in jobs], max_in_flight=MAX_IN_FLIGHT, lease=lease
+        )
+        admitted: list[Job] = []
+        for job, wait in zip(jobs, waits, strict=True):
+            if wait == 0:
+                admitted.append(job)
+                w.slots.append((job[1].id, job[0].id))
+                continue
+            delay = admission_delay(None if wait < 0 else wait, _rng)
+            w.due[job[0].id] = time.time() + delay
+            out[job[0].id] = f"held back {delay:.2f}s ({'in-flight cap' if wait < 0 else 'rate limit'})"
+        results = _send_all(rt, admitted, pool, start_by)
+        _outcomes(rt, admitted, results, w, out)
+        store.write_deliveries(w, keep=rt.settings.delivery_retention)
+    except BaseException:
+        with contextlib.suppress(StorageUnavailable):  # the first error is the one to report
+            store.release_leases(w.leases, owner)
+        raise
+    return [out[i] for i in delivery_ids]
+
+
+def _ready(
+    rt: Runtime, held: dict[str, Delivery | None], w: DeliveryWrites, out: dict[str, str]
+) -> list[Job]:
+    """The leased deliveries that are due and can be sent; the others get their outcome."""
+    now = datetime.now(UTC)
+    due: list[Delivery] = []
+    for i, d in held.items():
         if d is None or d.status in ("succeeded", "dead"):
-            return "nothing to do"
-        now = datetime.now(UTC)
-        if d.next_attempt_at and d.next_attempt_at - now > timedelta(seconds=1):
-            store.save_delivery(d, due_at=d.next_attempt_at.timestamp())
-            return "not due yet"
-        sub = store.subscription(d.subscription_id)
+            out[i] = "nothing to do"
+        elif d.next_attempt_at and d.next_attempt_at - now > timedelta(seconds=1):
+            w.due[i] = d.next_attempt_at.timestamp()
+            out[i] = "not due yet"
+        else:
+            due.append(d)
+    if not due:
+        return []
+    subs, bodies = rt.store.delivery_inputs((d.subscription_id for d in due), (d.payload_key for d in due))
+    jobs: list[Job] = []
+    for d in due:
+        sub, body = subs.get(d.subscription_id), bodies.get(d.payload_key)
         if sub is None or not sub.enabled:
-            reason = (
-                "subscription deleted" if sub is None else f"subscription disabled: {sub.disabled_reason}"
-            )
-            return _finish(rt, d, status="dead", error=reason)
-        body = store.payload(d.payload_key)
-        if body is None:
-            return _finish(rt, d, status="dead", error="event payload expired")
+            why = "subscription deleted" if sub is None else f"subscription disabled: {sub.disabled_reason}"
+            out[d.id] = _finish(w, d, status="dead", error=why)
+        elif body is None:
+            out[d.id] = _finish(w, d, status="dead", error="event payload expired")
+        else:
+            jobs.append((d, sub, body))
+    return jobs
+
+
+def _send_all(
+    rt: Runtime, jobs: list[Job], pool: Executor | None, start_by: float
+) -> list[AttemptResult | str | None]:
+    """Each job's attempt result; a string names a forbidden target; None: not started in time."""
+    if not jobs:
+        return []
+
+    def send(job: Job) -> AttemptResult | str | None:
+        if time.monotonic() > start_by:
+            return None  # the lease is too short now for a whole attempt: leave it to the next one
+        d, sub, body = job
         allow_private = rt.settings.webhook_allow_private
         try:
             check_url(sub.url, allow_private=allow_private)
         except ForbiddenTarget as exc:
-            return _finish(rt, d, status="dead", error=f"forbidden target: {exc}")
-        wait = store.admit(sub.id, d.id, max_in_flight=MAX_IN_FLIGHT, rate_limit=sub.rate_limit, lease=lease)
-        if wait != 0:
-            delay = admission_delay(None if wait < 0 else wait, _rng)
-            store.due_add("deliver", d.id, time.time() + delay)
-            return f"held back {delay:.2f}s ({'in-flight cap' if wait < 0 else 'rate limit'})"
-        try:
-            hdrs = headers(current_secrets(sub, now), d.webhook_id, int(time.time()), body)
-            result = post(
-                rt.session,
-                sub.url,
-                body,
-                hdrs,
-                timeout=rt.settings.webhook_timeout,
-                allow_private=allow_private,
-            )
-            return _record(rt, d, sub, result)
-        finally:
-            store.release_slot(sub.id, d.id)
-    finally:
-        store.release(f"dlv:{delivery_id}", owner)
+            return f"forbidden target: {exc}"
+        hdrs = headers(current_secrets(sub, datetime.now(UTC)), d.webhook_id, int(time.time()), body)
+        timeout = rt.settings.webhook_timeout
+        return post(rt.session, sub.url, body, hdrs, timeout=timeout, allow_private=allow_private)
+
+    if pool is None or len(jobs) == 1:
+        return [send(job) for job in jobs]
+    return list(pool.map(send, jobs))
 
 
-def _record(rt: Runtime, d: Delivery, sub: Subscription, result: AttemptResult) -> str:
-    store = rt.store
+def _outcomes(
+    rt: Runtime,
+    jobs: list[Job],
+    results: list[AttemptResult | str | None],
+    w: DeliveryWrites,
+    out: dict[str, str],
+) -> None:
+    schedule = parse_schedule(rt.settings.webhook_retry_schedule)
     now = datetime.now(UTC)
+    succeeded: set[str] = set()
+    disabled: dict[str, str] = {}  # subscriptions this batch disabled -> reason
+    for (d, sub, _), result in zip(jobs, results, strict=True):
+        if result is None:
+            w.due[d.id] = time.time()
+            out[d.id] = "not sent: lease ran short, due again now"
+        elif isinstance(result, str):
+            out[d.id] = _finish(w, d, status="dead", error=result)
+        else:
+            out[d.id] = _record(rt, w, d, sub, result, schedule, now, succeeded, disabled)
+    _mark_success(rt, [s for _, s, _ in jobs if s.id in succeeded], now)
+
+
+def _record(
+    rt: Runtime,
+    w: DeliveryWrites,
+    d: Delivery,
+    sub: Subscription,
+    result: AttemptResult,
+    schedule: list[float],
+    now: datetime,
+    succeeded: set[str],
+    disabled: dict[str, str],
+) -> str:
     d.attempts += 1
     d.last_status_code = result.status_code
     d.last_error = result.error
     d.last_duration_ms = round(result.duration_ms, 1)
     d.last_response = result.response_body
-    store.incr("delivery_seconds_total", result.duration_ms / 1000)
-    decision = decide(result, d.attempts, parse_schedule(rt.settings.webhook_retry_schedule), _rng)
+    w.count("delivery_seconds_total", result.duration_ms / 1000)
+    decision = decide(result, d.attempts, schedule, _rng)
     if decision.status == "succeeded":
-        store.incr("deliveries_succeeded")
-        _mark_success(rt, sub, now)
-        return _finish(rt, d, status="succeeded")
-    store.incr("delivery_attempts_failed")
-    disabled = _mark_failure(rt, sub, decision, now)
-    if decision.status == "dead" or decision.retry_in is None or disabled:
-        return _finish(rt, d, status="dead", error=result.error or disabled)
+        w.count("deliveries_succeeded")
+        succeeded.add(sub.id)
+        return _finish(w, d, status="succeeded")
+    w.count("delivery_attempts_failed")
+    if sub.id not in disabled:
+        reason = _mark_failure(rt, sub, decision, now)
+        if reason is not None:
+            disabled[sub.id] = reason
+    gone = disabled.get(sub.id)
+    if decision.status == "dead" or decision.retry_in is None or gone:
+        return _finish(w, d, status="dead", error=result.error or gone)
     d.status = "failed"
     d.next_attempt_at = now + timedelta(seconds=decision.retry_in)
     d.updated_at = now
-    store.save_delivery(d, due_at=d.next_attempt_at.timestamp())
+    w.saves.append((d, d.next_attempt_at.timestamp()))
     log.info(
         "delivery attempt failed",
         extra={"delivery_id": d.id, "subscription_id": d.subscription_id, "error": result.error},
@@ -126,15 +221,20 @@ def _record(rt: Runtime, d: Delivery, sub: Subscription, result: AttemptResult) 
     return f"failed, next attempt in {decision.retry_in:.1f}s"
 
 
-def _mark_success(rt: Runtime, sub: Subscription, now: datetime) -> None:
-    fresh = sub.last_success_at is not None and now - sub.last_success_at < SUCCESS_MARK_EVERY
-    if fresh and sub.failing_since is None:
-        return
+def _mark_success(rt: Runtime, subs: list[Subscription], now: datetime) -> None:
+    """Set ``last_success_at`` (and stop the failing clock) where it is stale: one transaction."""
+    stale = {
+        s.id
+        for s in subs
+        if s.failing_since is not None
+        or s.last_success_at is None
+        or now - s.last_success_at >= SUCCESS_MARK_EVERY
+    }
 
     def change(current: Subscription) -> Subscription:
         return current.model_copy(update={"last_success_at": now, "failing_since": None})
 
-    rt.store.update_subscription(sub.id, change)
+    rt.store.update_subscriptions(stale, change)
 
 
 def _mark_failure(rt: Runtime, sub: Subscription, decision: Decision, now: datetime) -> str | None:
@@ -145,7 +245,18 @@ def _mark_failure(rt: Runtime, sub: Subscription, decision: Decision, now: datet
     if clock_running and not should_disable(sub.failing_since, sub.last_success_at, now):
         return None  # nothing changes: no write
     disabled: list[str] = []
+    change = _failure_change(decision, now, disabled)
+    rt.store.update_subscription(sub.id, change)
+    if disabled:
+        rt.store.incr("subscriptions_disabled")
+        log.warning("subscription disabled", extra={"subscription_id": sub.id, "reason": disabled[-1]})
+        return disabled[-1]
+    return None
 
+
+def _failure_change(
+    decision: Decision, now: datetime, disabled: list[str]
+) -> Callable[[Subscription], Subscription | None]:
     def change(current: Subscription) -> Subscription | None:
         if not current.enabled:
             return None
@@ -159,23 +270,17 @@ def _mark_failure(rt: Runtime, sub: Subscription, decision: Decision, now: datet
             return current.model_copy(update={"failing_since": now})
         return None
 
-    rt.store.update_subscription(sub.id, change)
-    if disabled:
-        rt.store.incr("subscriptions_disabled")
-        log.warning("subscription disabled", extra={"subscription_id": sub.id, "reason": disabled[-1]})
-        return disabled[-1]
-    return None
+    return change
 
 
-def _finish(rt: Runtime, d: Delivery, *, status: str, error: str | None = None) -> str:
+def _finish(w: DeliveryWrites, d: Delivery, *, status: str, error: str | None = None) -> str:
     d.status = status  # type: ignore[assignment]
     d.next_attempt_at = None
     d.updated_at = datetime.now(UTC)
     if error:
         d.last_error = error
-    rt.store.save_delivery(d, due_at=None)
+    w.saves.append((d, None))
     if status == "dead":
-        rt.store.incr("deliveries_dead")
-    rt.store.trim_deliveries(d.subscription_id, rt.settings.delivery_retention)
+        w.count("deliveries_dead")
     log.info("delivery %s", status, extra={"delivery_id": d.id, "subscription_id": d.subscription_id})
     return status

@@ -101,3 +101,71 @@ def test_retention_keeps_the_newest_and_anything_still_due(store: Store) -> None
     kept = [d.id for d in store.deliveries("sub_1")]
     assert kept == ["dlv_0007", "dlv_0006", "dlv_0005", "dlv_0000"]
     assert store.delivery("dlv_0001") is None
+
+
+# -- batches of attempts ------------------------------------------------------------------------
+
+
+def test_admit_many_applies_cap_and_rate_in_order(store: Store) -> None:
+    requests = [("sub_1", f"d{i}", None) for i in range(4)] + [("sub_2", f"e{i}", 2) for i in range(3)]
+    waits = store.admit_many(requests, max_in_flight=3, lease=30)
+    assert waits[:4] == [0.0, 0.0, 0.0, -1.0]  # the in-flight cap of sub_1
+    assert waits[4:6] == [0.0, 0.0] and 0 < waits[6] <= 0.5  # the token bucket of sub_2
+    assert store.in_flight("sub_1") == 3 and store.in_flight("sub_2") == 2
+    assert store.admit("sub_1", "d0", max_in_flight=3, rate_limit=None, lease=30) == 0.0  # holder again
+
+
+def test_leases_of_a_batch_are_exclusive_and_carry_the_records(store: Store) -> None:
+    store.save_delivery(delivery(1, "pending"))
+    store.save_delivery(delivery(2, "pending"))
+    assert store.acquire("dlv:dlv_0002", "elsewhere:1:x", ttl=30)  # a live holder on another host
+    held = store.lease_deliveries(["dlv_0001", "dlv_0002", "dlv_gone"], "me:1:a", ttl=30)
+    assert set(held) == {"dlv_0001", "dlv_gone"}
+    assert held["dlv_0001"] == delivery(1, "pending") and held["dlv_gone"] is None
+    assert store.lease_deliveries(["dlv_0001"], "me:1:b", ttl=30) == {}  # another batch
+    assert set(store.lease_deliveries(["dlv_0001"], "me:1:a", ttl=30)) == {"dlv_0001"}  # renewed
+    store.release_leases(["dlv_0001", "dlv_0002"], "me:1:a")
+    assert set(store.lease_deliveries(["dlv_0001", "dlv_0002"], "me:1:b", ttl=30)) == {"dlv_0001"}
+
+
+def test_write_deliveries_writes_outcomes_and_frees_slots_and_leases(store: Store) -> None:
+    from worker.storage.hooks import DeliveryWrites
+
+    for n in range(1, 6):
+        store.save_delivery(delivery(n, "pending"), due_at=time.time() + 60)
+    owner = "me:1:a"
+    assert set(store.lease_deliveries(["dlv_0004", "dlv_0005"], owner, ttl=30)) == {"dlv_0004", "dlv_0005"}
+    assert store.admit_many(
+        [("sub_1", "dlv_0004", None), ("sub_1", "dlv_0005", None)], max_in_flight=5, lease=30
+    )
+    w = DeliveryWrites(owner=owner, leases=["dlv_0004", "dlv_0005"])
+    w.saves.append((delivery(4, "succeeded"), None))
+    w.saves.append((delivery(5, "failed"), 12345.0))
+    w.due["dlv_0003"] = 999.0
+    w.slots += [("sub_1", "dlv_0004"), ("sub_1", "dlv_0005")]
+    w.count("deliveries_succeeded")
+    w.count("deliveries_succeeded")
+    store.write_deliveries(w, keep=3)
+    assert store.delivery("dlv_0004").status == "succeeded"  # type: ignore[union-attr]
+    assert store.due_score("deliver", "dlv_0004") is None
+    assert store.due_score("deliver", "dlv_0005") == 12345.0
+    assert store.due_score("deliver", "dlv_0003") == 999.0
+    assert store.stats()["deliveries_succeeded"] == 2
+    assert store.in_flight("sub_1") == 0
+    assert set(store.lease_deliveries(["dlv_0004", "dlv_0005"], "me:1:b", ttl=30)) == {"dlv_0004", "dlv_0005"}
+    # over the retention of 3, but everything older than the newest 3 is still due: nothing dropped
+    assert len(store.deliveries("sub_1")) == 5
+
+
+def test_update_subscriptions_changes_each_current_record_once(store: Store) -> None:
+    for i in (1, 2):
+        store.save_subscription(
+            Subscription(
+                id=f"sub_{i}", url="https://example.org/h", audience="global", created_at=T0, secrets=["a"]
+            )
+        )
+    store.update_subscriptions(
+        ["sub_1", "sub_2", "sub_gone"], lambda s: s.model_copy(update={"last_success_at": T0})
+    )
+    assert all(store.subscription(i).last_success_at == T0 for i in ("sub_1", "sub_2"))  # type: ignore[union-attr]
+    assert store.subscription("sub_gone") is None
