@@ -43,7 +43,7 @@ from worker.delivery_policy import (
 from worker.models import Delivery, Subscription
 from worker.runtime import Runtime
 from worker.storage import StorageUnavailable
-from worker.storage.hooks import DeliveryWrites
+from worker.storage.attempts import DeliveryWrites
 from worker.webhooks.http import AttemptResult, post
 from worker.webhooks.retry import parse_schedule
 from worker.webhooks.signing import headers

@@ -129,7 +129,7 @@ def test_leases_of_a_batch_are_exclusive_and_carry_the_records(store: Store) -> 
 
 
 def test_write_deliveries_writes_outcomes_and_frees_slots_and_leases(store: Store) -> None:
-    from worker.storage.hooks import DeliveryWrites
+    from worker.storage.attempts import DeliveryWrites
 
     for n in range(1, 6):
         store.save_delivery(delivery(n, "pending"), due_at=time.time() + 60)

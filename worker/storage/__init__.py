@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from worker.storage.articles import ArticleStore, IngestCommit, StoredArticle
+from worker.storage.attempts import AttemptStore
 from worker.storage.base import StorageUnavailable, connect
 from worker.storage.feeds import FeedStore, StoredFeed
 from worker.storage.hooks import HookStore
@@ -12,7 +13,7 @@ from worker.storage.work import WorkStore
 __all__ = ["IngestCommit", "StorageUnavailable", "Store", "StoredArticle", "StoredFeed"]
 
 
-class Store(ArticleStore, FeedStore, HookStore, SourceStore, WorkStore):
+class Store(ArticleStore, AttemptStore, FeedStore, HookStore, SourceStore, WorkStore):
     """One object, one connection pool, every storage operation."""
 
     def __init__(self, url: str, *, redeliver_after: float = 15.0, timeout: float = 5.0) -> None:

@@ -1,0 +1,257 @@
+"""Attempts in flight: admission (in-flight cap, rate limit) and batches of attempts.
+
+A batch of deliveries costs a few round trips however many it holds: leases and records in one
+script, inputs in one pipeline, admission in one script, all outcomes in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import redis
+
+from worker.models import Delivery, Subscription
+from worker.storage.base import StorageUnavailable, guarded, key
+
+# Admission of attempts to subscriptions, atomically across every worker. ``admit(inflight,
+# bucket, id, cap, lease, rate)``: ``inflight`` zset (delivery id -> lease expiry), ``bucket`` token
+# bucket hash, ``rate`` in requests/s (0 = no limit). Returns "0" when admitted (a slot is held
+# until released or its lease ends), "-1" when the subscription is at its in-flight cap, else the
+# seconds until a token is available.
+_ADMIT_FN = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local function admit(inflight, bucket, id, cap, lease, rate)
+  redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now)
+  if not redis.call('ZSCORE', inflight, id) and redis.call('ZCARD', inflight) >= cap then
+    return '-1'
+  end
+  if rate > 0 then
+    local b = redis.call('HMGET', bucket, 'tokens', 'ts')
+    local tokens = tonumber(b[1]) or rate
+    local ts = tonumber(b[2]) or now
+    tokens = math.min(rate, tokens + math.max(0, now - ts) * rate)
+    if tokens < 1 then
+      return tostring((1 - tokens) / rate)
+    end
+    redis.call('HSET', bucket, 'tokens', tostring(tokens - 1), 'ts', tostring(now))
+    redis.call('EXPIRE', bucket, 3600)
+  end
+  redis.call('ZADD', inflight, now + lease, id)
+  redis.call('EXPIRE', inflight, math.ceil(lease) + 60)
+  return '0'
+end
+"""
+# One attempt: KEYS in-flight zset, bucket; ARGV delivery id, cap, lease, rate.
+_ADMIT = (
+    _ADMIT_FN
+    + """
+return admit(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
+"""
+)
+# Many, in order: KEYS a (zset, bucket) pair each; ARGV cap, lease, then (delivery id, rate) each.
+_ADMIT_MANY = (
+    _ADMIT_FN
+    + """
+local cap, lease, out = tonumber(ARGV[1]), tonumber(ARGV[2]), {}
+for i = 1, #KEYS / 2 do
+  out[i] = admit(KEYS[2 * i - 1], KEYS[2 * i], ARGV[2 * i + 1], cap, lease, tonumber(ARGV[2 * i + 2]))
+end
+return out
+"""
+)
+
+# Take the leases of many deliveries at once and read the records of those taken.
+# KEYS: n lock keys, then the n delivery keys. ARGV: owner, lease in ms.
+# Returns per delivery a pair: (1, record or '') when this owner holds the lease, else (0, holder).
+_LEASE = """
+local n = #KEYS / 2
+local out = {}
+for i = 1, n do
+  local held = redis.call('SET', KEYS[i], ARGV[1], 'NX', 'PX', ARGV[2])
+  if not held then
+    local holder = redis.call('GET', KEYS[i])
+    if holder == ARGV[1] then
+      redis.call('PEXPIRE', KEYS[i], ARGV[2])
+      held = true
+    else
+      out[#out + 1] = 0
+      out[#out + 1] = holder or ''
+    end
+  end
+  if held then
+    out[#out + 1] = 1
+    out[#out + 1] = redis.call('GET', KEYS[n + i]) or ''
+  end
+end
+return out
+"""
+
+# Delete each lock in KEYS that ARGV[1] still holds.
+_RELEASE_MANY = """
+for _, k in ipairs(KEYS) do
+  if redis.call('GET', k) == ARGV[1] then redis.call('DEL', k) end
+end
+return 0
+"""
+
+
+def _lease_key(delivery_id: str) -> str:
+    return key("lock", f"dlv:{delivery_id}")
+
+
+@dataclass
+class DeliveryWrites:
+    """What a batch of attempts writes at its end, in one transaction (see ``write_deliveries``)."""
+
+    owner: str  # the owner of the leases to give up
+    leases: list[str] = field(default_factory=list)  # delivery ids
+    saves: list[tuple[Delivery, float | None]] = field(default_factory=list)  # record, due time
+    due: dict[str, float] = field(default_factory=dict)  # delivery id -> due time only
+    slots: list[tuple[str, str]] = field(default_factory=list)  # (subscription id, delivery id)
+    counters: dict[str, float] = field(default_factory=dict)
+
+    def count(self, name: str, amount: float = 1) -> None:
+        self.counters[name] = self.counters.get(name, 0) + amount
+
+
+class AttemptStore:
+    r: redis.Redis
+
+    # -- admission: in-flight cap and rate limit per subscription ------------------------------
+    def admit(
+        self,
+        subscription_id: str,
+        delivery_id: str,
+        *,
+        max_in_flight: int,
+        rate_limit: int | None,
+        lease: float,
+    ) -> float:
+        """0.0 when the attempt may go now (hold a slot until ``release_slot``); a negative number
+        when the subscription has ``max_in_flight`` attempts under way; else seconds to wait
+        for the rate limit."""
+        script = getattr(self, "_admit_script", None)
+        if script is None:
+            script = self._admit_script = self.r.register_script(_ADMIT)
+        keys = [key("inflight", subscription_id), key("rate", subscription_id)]
+        args = [delivery_id, max(1, max_in_flight), lease, rate_limit or 0]
+        with guarded(f"admit delivery {delivery_id}"):
+            return float(script(keys=keys, args=args))
+
+    def release_slot(self, subscription_id: str, delivery_id: str) -> None:
+        with guarded(f"release slot of {delivery_id}"):
+            self.r.zrem(key("inflight", subscription_id), delivery_id)
+
+    def in_flight(self, subscription_id: str) -> int:
+        with guarded("count in-flight attempts"):
+            return int(self.r.zcard(key("inflight", subscription_id)))
+
+    def lease_deliveries(self, ids: list[str], owner: str, ttl: float) -> dict[str, Delivery | None]:
+        """Take the leases of ``ids`` for ``owner``; the records of those taken (None: gone).
+
+        A lease whose holder was a killed process of this host is taken over (``acquire``)."""
+        if not ids:
+            return {}
+        script = getattr(self, "_lease_script", None)
+        if script is None:
+            script = self._lease_script = self.r.register_script(_LEASE)
+        ms = max(1, int(ttl * 1000))
+        keys = [_lease_key(i) for i in ids] + [key("dlv", i) for i in ids]
+        with guarded("lease deliveries"):
+            self._release_pending()  # type: ignore[attr-defined]
+            flat = script(keys=keys, args=[owner, ms])
+        out: dict[str, Delivery | None] = {}
+        for i, held, value in zip(ids, flat[::2], flat[1::2], strict=True):
+            if int(held):
+                out[i] = Delivery.model_validate_json(value) if value else None
+            elif value and self.acquire(f"dlv:{i}", owner, ttl=ttl):  # type: ignore[attr-defined]
+                out[i] = self.delivery(i)
+        return out
+
+    def delivery_inputs(
+        self, sub_ids: Iterable[str], payload_keys: Iterable[str]
+    ) -> tuple[dict[str, Subscription], dict[str, bytes]]:
+        """The subscriptions and event payloads that exist among those asked, in one round trip."""
+        subs, payloads = sorted(set(sub_ids)), sorted(set(payload_keys))
+        if not subs and not payloads:
+            return {}, {}
+        with guarded("read subscriptions and payloads"), self.r.pipeline(transaction=False) as p:
+            for names, kind in ((subs, "sub"), (payloads, "payload")):
+                if names:
+                    p.mget([key(kind, n) for n in names])
+            rows = p.execute()
+        raw_subs = rows.pop(0) if subs else []
+        raw_payloads = rows.pop(0) if payloads else []
+        found = {i: Subscription.model_validate_json(r) for i, r in zip(subs, raw_subs, strict=True) if r}
+        return found, {k: r for k, r in zip(payloads, raw_payloads, strict=True) if r is not None}
+
+    def admit_many(
+        self, requests: list[tuple[str, str, int | None]], *, max_in_flight: int, lease: float
+    ) -> list[float]:
+        """``admit`` for each (subscription id, delivery id, rate limit), in order, one round trip."""
+        if not requests:
+            return []
+        script = getattr(self, "_admit_many_script", None)
+        if script is None:
+            script = self._admit_many_script = self.r.register_script(_ADMIT_MANY)
+        keys = [k for sub_id, _, _ in requests for k in (key("inflight", sub_id), key("rate", sub_id))]
+        args: list[str | float] = [max(1, max_in_flight), lease]
+        args += [a for _, delivery_id, rate in requests for a in (delivery_id, rate or 0)]
+        with guarded("admit deliveries"):
+            return [float(x) for x in script(keys=keys, args=args)]
+
+    def write_deliveries(self, w: DeliveryWrites, *, keep: int) -> None:
+        """Write a batch's outcomes, release its slots and leases: one transaction. Then trim the
+        delivery logs of the subscriptions that saved a final record, if over ``keep``."""
+        release = getattr(self, "_release_many", None)
+        if release is None:
+            release = self._release_many = self.r.register_script(_RELEASE_MANY)
+        final = sorted({d.subscription_id for d, due in w.saves if due is None})
+        logs: dict[str, dict[str, float]] = {}  # the same entries as ``save_delivery``, grouped
+        for d, _ in w.saves:
+            logs.setdefault(d.subscription_id, {})[d.id] = d.created_at.timestamp()
+        slots: dict[str, list[str]] = {}
+        for sub_id, delivery_id in w.slots:
+            slots.setdefault(sub_id, []).append(delivery_id)
+        due = {**w.due, **{d.id: at for d, at in w.saves if at is not None}}
+        done = [d.id for d, at in w.saves if at is None and d.id not in w.due]
+        with guarded("write deliveries"), self.r.pipeline(transaction=True) as p:
+            if w.saves:
+                p.mset({key("dlv", d.id): d.model_dump_json() for d, _ in w.saves})
+                p.zadd(key("dlv-log"), {i: at for entries in logs.values() for i, at in entries.items()})
+            for sub_id, entries in logs.items():
+                p.zadd(key("dlv-log", sub_id), entries)
+            if done:
+                p.zrem(key("due", "deliver"), *done)
+            if due:
+                p.zadd(key("due", "deliver"), due)
+            for name, amount in w.counters.items():
+                p.hincrbyfloat(key("stats"), name, amount)
+            for sub_id, ids in slots.items():
+                p.zrem(key("inflight", sub_id), *ids)
+            first = len(p.command_stack)  # the log sizes come back from here on
+            for sub_id in final:
+                p.zcard(key("dlv-log", sub_id))
+            if w.leases:
+                release(keys=[_lease_key(i) for i in w.leases], args=[w.owner], client=p)
+            sizes = p.execute()[first : first + len(final)]
+        for sub_id, size in zip(final, sizes, strict=True):
+            if keep and int(size) > keep:
+                self.trim_deliveries(sub_id, keep)
+
+    def release_leases(self, ids: list[str], owner: str) -> None:
+        """Give up the leases of ``ids`` that ``owner`` holds; when Redis is away, remember them
+        for this process's next lock call (as ``release`` does)."""
+        release = getattr(self, "_release_many", None)
+        if release is None:
+            release = self._release_many = self.r.register_script(_RELEASE_MANY)
+        try:
+            with guarded("release delivery leases"):
+                release(keys=[_lease_key(i) for i in ids], args=[owner])
+        except StorageUnavailable:
+            pending: list[tuple[str, str]] = self._unreleased  # type: ignore[attr-defined]
+            pending.extend((_lease_key(i), owner) for i in ids)
+            del pending[:-1000]
+            raise
