@@ -13,13 +13,13 @@ time has come and work held by a worker that died.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from datetime import UTC, datetime
 
 from worker.ingest import plan_ingest
 from worker.models import Article, RawInput
 from worker.normalize import NormalizeError, normalize
 from worker.runtime import Nudger, Runtime
+from worker.storage import IngestCommit
 
 log = logging.getLogger("syndicate.pipeline")
 
@@ -45,40 +45,58 @@ def accept_or_dead_letter(rt: Runtime, raw: dict[str, object], origin: str) -> A
 
 def ingest(rt: Runtime, article_id: str, nudge: Nudger) -> str:
     """Commit the staged version of ``article_id``; idempotent (a repeat finds nothing staged)."""
+    return ingest_many(rt, [article_id], nudge)[0]
+
+
+def ingest_many(rt: Runtime, article_ids: list[str], nudge: Nudger) -> list[str]:
+    """Commit the staged versions of ``article_ids`` in one transaction (a few round trips for the
+    whole batch); if any staged input changes meanwhile, each is committed on its own instead."""
     store = rt.store
-    for _ in range(5):
-        staged = store.staged(article_id)
-        if staged is None:
-            return "nothing staged"
+    staged = store.staged_many(article_ids)
+    previous = store.articles_by_id(list(staged))
+    subs = rt.subscriptions_by_audience()
+    at = datetime.now(UTC)
+    outcome = dict.fromkeys(article_ids, "nothing staged")
+    commits: list[tuple[str, IngestCommit]] = []
+    for aid, raw in staged.items():
         try:
-            article = Article.model_validate_json(staged)
+            article = Article.model_validate_json(raw)
         except ValueError as exc:
-            reason = f"staged article {article_id} is not a valid article: {str(exc).splitlines()[0]}"
-            store.add_dead_letter(reason, "ingest", {"id": article_id, "staged": staged[:2000]})
-            store.reject(article_id, reason)
-            return "rejected"
-        subs = defaultdict(list)
-        for sub in store.subscriptions():
-            subs[sub.audience].append(sub)
+            reason = f"staged article {aid} is not a valid article: {str(exc).splitlines()[0]}"
+            store.add_dead_letter(reason, "ingest", {"id": aid, "staged": raw[:2000]})
+            store.reject(aid, reason)
+            outcome[aid] = "rejected"
+            continue
         commit = plan_ingest(
             article,
-            store.article(article_id),
+            previous.get(aid),
             audiences=rt.config.audiences,
             notices=rt.config.notices,
             subscriptions=subs,
-            at=datetime.now(UTC),
+            at=at,
             payload_cap=rt.settings.webhook_payload_cap,
         )
         if commit is None:
-            store.drop_staged(article_id, staged)
-            return "unchanged"
-        if store.commit_ingest(staged, commit):
-            log.info("article committed", extra={"article_id": article_id, "version": commit.version})
-            nudge.publish()
-            if commit.deliveries:
-                nudge.deliver([d.id for d in commit.deliveries])
-            return f"version {commit.version}"
-    return "busy: staged version kept changing; the sweeper will retry"
+            store.drop_staged(aid, raw)
+            outcome[aid] = "unchanged"
+        else:
+            commits.append((raw, commit))
+    if commits and not store.commit_many(commits):
+        # An input was staged again meanwhile. Alone, it is left for the sweeper (its new version
+        # is due); in a batch, each article is committed on its own.
+        for _, commit in commits:
+            aid = commit.article.id
+            outcome[aid] = ingest(rt, aid, nudge) if len(commits) > 1 else "busy: staged again; retried later"
+        return [outcome[a] for a in article_ids]
+    for _, commit in commits:
+        outcome[commit.article.id] = f"version {commit.version}"
+        log.info("article committed", extra={"article_id": commit.article.id, "version": commit.version})
+    if commits:
+        nudge.publish()
+        deliveries = [d.id for _, c in commits for d in c.deliveries]
+        if deliveries:
+            nudge.deliver(deliveries)
+    return [outcome[a] for a in article_ids]
 
 
 def sweep(rt: Runtime, nudge: Nudger) -> dict[str, int]:

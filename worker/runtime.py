@@ -11,6 +11,7 @@ from typing import Protocol
 import requests
 
 from worker.config import Config, load_config
+from worker.models import Subscription
 from worker.settings import Settings
 from worker.storage import Store
 
@@ -30,12 +31,24 @@ class Runtime:
     config: Config
     store: Store
     node: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    _subs_cache: tuple[int, dict[str, list[Subscription]]] | None = field(default=None, repr=False)
 
     @cached_property
     def session(self) -> requests.Session:
         from worker.webhooks.http import make_session
 
         return make_session()
+
+    def subscriptions_by_audience(self) -> dict[str, list[Subscription]]:
+        """Subscriptions grouped by audience, read again only when any of them changed."""
+        version = self.store.subscriptions_version()
+        cached = self._subs_cache
+        if cached is None or cached[0] != version:
+            grouped: dict[str, list[Subscription]] = {}
+            for sub in self.store.subscriptions():
+                grouped.setdefault(sub.audience, []).append(sub)
+            cached = self._subs_cache = (version, grouped)
+        return cached[1]
 
     @classmethod
     def from_env(cls) -> Runtime:

@@ -62,7 +62,7 @@ def ingest_batch(article_ids: list[str]) -> list[str]:
     """Ingest several staged articles; their deliveries and one render nudge go out at the end."""
     batch = BatchingNudger()
     try:
-        return [pipeline.ingest(runtime(), aid, batch) for aid in article_ids]
+        return pipeline.ingest_many(runtime(), article_ids, batch)
     finally:
         batch.flush()
 

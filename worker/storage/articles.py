@@ -87,58 +87,79 @@ class ArticleStore:
         with guarded(f"read staged {article_id}"):
             return text(self.r.get(key("staged", article_id)))
 
+    def staged_many(self, ids: list[str]) -> dict[str, str]:
+        """The staged inputs of ``ids`` that exist, in one round trip."""
+        with guarded("read staged articles"):
+            rows = self.r.mget([key("staged", i) for i in ids]) if ids else []
+        return {i: v.decode() for i, v in zip(ids, rows, strict=True) if v is not None}
+
     def commit_ingest(self, staged_json: str, commit: IngestCommit) -> bool:
         """Apply ``commit`` if the staged input is still ``staged_json``; False if it changed."""
-        aid = commit.article.id
-        staged_key = key("staged", aid)
-        with guarded(f"commit article {aid}"), self.r.pipeline(transaction=True) as p:
+        return self.commit_many([(staged_json, commit)])
+
+    def commit_many(self, items: list[tuple[str, IngestCommit]]) -> bool:
+        """Apply every commit in one transaction, if every staged input is still the one each
+        was planned from; False (and nothing written) if any changed meanwhile."""
+        staged_keys = [key("staged", c.article.id) for _, c in items]
+        with guarded("commit articles"), self.r.pipeline(transaction=True) as p:
             try:
-                p.watch(staged_key)
-                if text(p.get(staged_key)) != staged_json:
+                p.watch(*staged_keys)
+                current = p.mget(staged_keys)
+                if [text(v) for v in current] != [s for s, _ in items]:
                     p.unwatch()
                     return False
-                # Full archive pages that lose this article must be rendered again.
-                stale_pages = []
-                for suffix in commit.index_remove:
-                    seq = p.zscore(key("arch", suffix), aid)
-                    if seq is not None:
-                        stale_pages.append(f"{suffix.replace(':', '/', 1)}@{archive_page(int(seq))}")
+                stale = self._stale_archive_pages(p, [c for _, c in items])
                 p.multi()
-                p.hset(
-                    key("art", aid),
-                    mapping={
-                        "json": commit.article.model_dump_json(),
-                        "version": commit.version,
-                        "status": commit.status,
-                        "audiences": json.dumps(sorted(commit.audiences)),
-                        "updated": now(),
-                    },
-                )
-                for suffix, score in commit.index_add.items():
-                    p.zadd(key("idx", suffix), {aid: score})
-                    self._archive_add(
-                        keys=[key("arch", suffix), key("archseq")], args=[aid, suffix], client=p
-                    )
-                for suffix in commit.index_remove:
-                    p.zrem(key("idx", suffix), aid)
-                if commit.section:
-                    p.hsetnx(key("sections"), commit.section[0], commit.section[1])
-                for feed in [*commit.dirty, *stale_pages]:
+                for _, commit in items:
+                    self._write_commit(p, commit)
+                for feed in stale:
                     p.hincrby(key("dirty"), feed, 1)
-                for pkey, body in commit.payloads.items():
-                    p.set(key("payload", pkey), body, ex=14 * 86400)
-                for d in commit.deliveries:
-                    _write_delivery(p, d)
-                    # the nudge goes out right after this commit; the due time only recovers a lost one
-                    p.zadd(key("due", "deliver"), {d.id: now() + self.redeliver_after})
-                p.delete(staged_key)
-                p.zrem(key("due", "ingest"), aid)
-                p.hincrby(key("stats"), "articles_ingested", 1)
-                p.hincrby(key("stats"), "events_created", commit.events)
                 p.execute()
                 return True
             except WatchError:
                 return False
+
+    def _stale_archive_pages(self, p: Any, commits: list[IngestCommit]) -> list[str]:
+        """Full archive pages that lose an article must be rendered again."""
+        pages = []
+        for commit in commits:  # only withdrawals and section moves remove: rare, so no batching
+            for suffix in commit.index_remove:
+                seq = p.zscore(key("arch", suffix), commit.article.id)
+                if seq is not None:
+                    pages.append(f"{suffix.replace(':', '/', 1)}@{archive_page(int(seq))}")
+        return pages
+
+    def _write_commit(self, p: Any, commit: IngestCommit) -> None:
+        aid = commit.article.id
+        p.hset(
+            key("art", aid),
+            mapping={
+                "json": commit.article.model_dump_json(),
+                "version": commit.version,
+                "status": commit.status,
+                "audiences": json.dumps(sorted(commit.audiences)),
+                "updated": now(),
+            },
+        )
+        for suffix, score in commit.index_add.items():
+            p.zadd(key("idx", suffix), {aid: score})
+            self._archive_add(keys=[key("arch", suffix), key("archseq")], args=[aid, suffix], client=p)
+        for suffix in commit.index_remove:
+            p.zrem(key("idx", suffix), aid)
+        if commit.section:
+            p.hsetnx(key("sections"), commit.section[0], commit.section[1])
+        for feed in commit.dirty:
+            p.hincrby(key("dirty"), feed, 1)
+        for pkey, body in commit.payloads.items():
+            p.set(key("payload", pkey), body, ex=14 * 86400)
+        for d in commit.deliveries:
+            _write_delivery(p, d)
+            # the nudge goes out right after this commit; the due time only recovers a lost one
+            p.zadd(key("due", "deliver"), {d.id: now() + self.redeliver_after})
+        p.delete(key("staged", aid))
+        p.zrem(key("due", "ingest"), aid)
+        p.hincrby(key("stats"), "articles_ingested", 1)
+        p.hincrby(key("stats"), "events_created", commit.events)
 
     def drop_staged(self, article_id: str, staged_json: str) -> None:
         """Forget a staged input that needs no work (unchanged re-ingest)."""
@@ -172,6 +193,14 @@ class ArticleStore:
         with guarded(f"read article {article_id}"):
             raw = self.r.hgetall(key("art", article_id))
         return _stored(raw) if raw else None
+
+    def articles_by_id(self, ids: list[str]) -> dict[str, StoredArticle]:
+        """The stored articles among ``ids``, in one round trip."""
+        with guarded("read articles"), self.r.pipeline(transaction=False) as p:
+            for aid in ids:
+                p.hgetall(key("art", aid))
+            rows = p.execute()
+        return {aid: _stored(raw) for aid, raw in zip(ids, rows, strict=True) if raw}
 
     def articles(self, ids: list[str]) -> list[StoredArticle]:
         """Many articles in one round trip, in the order asked (missing ones left out)."""

@@ -73,6 +73,11 @@ class HookStore:
             p.execute()
         return True
 
+    def subscriptions_version(self) -> int:
+        """A counter that moves with every change to any subscription (for caches)."""
+        with guarded("read subscriptions version"):
+            return int(self.r.get(key("subs-version")) or 0)
+
     def subscriptions(self, audience: str | None = None) -> list[Subscription]:
         index = key("subs", audience) if audience else key("subs")
         with guarded("list subscriptions"):
