@@ -12,11 +12,16 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from celery import Celery
 from kombu import Exchange, Queue
+from kombu.transport import redis as kombu_redis
 
 from worker.settings import Settings
 
+log = logging.getLogger("syndicate.celery")
 QUEUES = ("ingest", "publish", "webhooks")
 VISIBILITY_TIMEOUT = 900
 
@@ -64,3 +69,44 @@ app.conf.update(
     },
     timezone="UTC",
 )
+
+
+def _tolerate_detached_transport() -> None:
+    """Keep the worker alive when Redis goes away (kombu 5.7, seen in tests/integration/test_faults.py).
+
+    After a lost broker connection kombu's Redis channel is detached from its connection, and two
+    calls then fail with ``AttributeError`` (``'NoneType' object has no attribute 'hostname'`` /
+    ``'client'``): putting the unacknowledged messages back while the channel closes, and acking
+    a task that finished after the reconnect on the channel it came from. Celery calls both
+    unrecoverable, and the worker hangs for good instead of reconnecting. Skipping them loses
+    nothing: the messages stay in kombu's unacked set (redelivered after the visibility timeout;
+    tasks are idempotent), and every piece of work has a due time in Redis that the sweeper
+    re-sends. Only a detached channel is excused; any other AttributeError still raises.
+    """
+    qos = kombu_redis.QoS
+    if getattr(qos, "_syndicate_tolerant", False):
+        return
+
+    def tolerant(name: str) -> None:
+        original = getattr(qos, name)
+
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return original(self, *args, **kwargs)
+            except AttributeError as exc:
+                transport = getattr(self.channel, "connection", None)
+                if transport is not None and getattr(transport, "client", None) is not None:
+                    raise
+                log.warning("broker channel detached: %s skipped, left for redelivery (%s)", name, exc)
+                if name == "restore_unacked":
+                    self._delivered.clear()
+                return None
+
+        setattr(qos, name, call)
+
+    for name in ("restore_unacked", "ack", "reject"):
+        tolerant(name)
+    qos._syndicate_tolerant = True  # type: ignore[attr-defined]
+
+
+_tolerate_detached_transport()

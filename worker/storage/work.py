@@ -10,11 +10,13 @@ visibility timeout).
 from __future__ import annotations
 
 import json
+import os
+import socket
 from typing import Any
 
 import redis
 
-from worker.storage.base import guarded, key, now, text
+from worker.storage.base import StorageUnavailable, guarded, key, now, text
 
 # Pick members due at or before ARGV[1] (at most ARGV[2]) and push their due time to ARGV[3]:
 # one atomic step, so two sweepers never send the same member twice in a row.
@@ -24,7 +26,38 @@ for _, m in ipairs(members) do redis.call('ZADD', KEYS[1], 'XX', ARGV[3], m) end
 return members
 """
 
+# Hand a lock over from ARGV[1] (a holder known to be dead) to ARGV[2], if ARGV[1] still holds it.
+_TAKE_OVER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
+return false
+"""
+
+# Delete the lock KEYS[1] only if ARGV[1] still holds it.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 DEAD_LETTER_LIMIT = 10_000
+
+
+def holder_is_dead(holder: str) -> bool:
+    """True when ``holder`` (``host:pid``, see ``Runtime.node``, maybe followed by ``:anything``)
+    is a process of this host that no longer exists. A holder on another host, or a pid that lives
+    (or was reused), counts as alive: its lock then lasts until its time-to-live runs out."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) <= 1:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # EPERM: it exists, under another user
+        return False
+    return False
 
 
 class WorkStore:
@@ -32,6 +65,9 @@ class WorkStore:
 
     def _init_scripts(self) -> None:
         self._take_due = self.r.register_script(_TAKE_DUE)
+        self._take_over = self.r.register_script(_TAKE_OVER)
+        self._release = self.r.register_script(_RELEASE)
+        self._unreleased: list[tuple[str, str]] = []
 
     # -- due times ---------------------------------------------------------------------------
     def due_add(self, kind: str, member: str, at: float) -> None:
@@ -58,21 +94,46 @@ class WorkStore:
 
     # -- leases, locks, flags -----------------------------------------------------------------
     def acquire(self, name: str, owner: str, ttl: float) -> bool:
-        """A lock held by ``owner`` for ``ttl`` seconds (renewed when ``owner`` holds it already)."""
-        k = key("lock", name)
+        """A lock held by ``owner`` for ``ttl`` seconds (renewed when ``owner`` holds it already).
+
+        A lock whose holder was killed (SIGKILL, OOM) is taken over at once when the holder was a
+        process of this host, instead of blocking the work (every feed render, say) until the
+        lock's time-to-live runs out; a holder elsewhere is waited out.
+        """
+        k, ms = key("lock", name), max(1, int(ttl * 1000))
         with guarded(f"lock {name}"):
-            if self.r.set(k, owner, nx=True, px=int(ttl * 1000)):
+            self._release_pending()
+            if self.r.set(k, owner, nx=True, px=ms):
                 return True
-            if text(self.r.get(k)) == owner:
-                self.r.pexpire(k, int(ttl * 1000))
+            holder = text(self.r.get(k))
+            if holder == owner:
+                self.r.pexpire(k, ms)
                 return True
+            if holder is not None and holder_is_dead(holder):
+                return bool(self._take_over(keys=[k], args=[holder, owner, ms]))
         return False
 
     def release(self, name: str, owner: str) -> None:
+        """Give the lock up if ``owner`` holds it.
+
+        When Redis is away the release is remembered and done by this process's next lock call,
+        so a lock whose holder outlived a Redis restart does not block its work until its
+        time-to-live runs out (the lock itself survives the restart, in the AOF).
+        """
         k = key("lock", name)
-        with guarded(f"unlock {name}"):
-            if text(self.r.get(k)) == owner:
-                self.r.delete(k)
+        try:
+            with guarded(f"unlock {name}"):
+                self._release(keys=[k], args=[owner])
+        except StorageUnavailable:
+            self._unreleased.append((k, owner))
+            del self._unreleased[:-1000]
+            raise
+
+    def _release_pending(self) -> None:
+        for item in list(self._unreleased):  # a snapshot: threads of one process share the list
+            self._release(keys=[item[0]], args=[item[1]])
+            if item in self._unreleased:
+                self._unreleased.remove(item)
 
     def claim_flag(self, name: str, ttl: float) -> bool:
         """True for the first caller within ``ttl`` seconds: used to coalesce nudges."""

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from worker.runtime import Nudger, Runtime, runtime
 from worker.storage import StorageUnavailable
 from worker.web import articles, feedroutes, hooks, ops
-from worker.web.common import ApiError, error_response
+from worker.web.common import ApiError, BodyLimit, error_response
 
 log = logging.getLogger("syndicate.web")
 
@@ -42,6 +44,17 @@ def create_app(rt: Runtime | None = None, nudger: Nudger | None = None) -> FastA
             headers={"Retry-After": "5"},
         )
 
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        """Starlette's own errors (unknown route, wrong method, unreadable body) in our shape."""
+        try:
+            error = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+        except ValueError:
+            error = "error"
+        return JSONResponse(
+            {"error": error, "detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+        )
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
@@ -53,4 +66,6 @@ def create_app(rt: Runtime | None = None, nudger: Nudger | None = None) -> FastA
 
     for router in (feedroutes.router, articles.router, hooks.router, ops.router):
         app.include_router(router)
+    # Every route: no request body over the limit is read (CONTRACTS: 413 before reading it all).
+    app.add_middleware(BodyLimit, limit=app.state.runtime.settings.max_body_bytes)
     return app

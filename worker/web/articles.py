@@ -81,6 +81,8 @@ async def post_article(request: Request) -> JSONResponse:
             raise ApiError(
                 400, "malformed_json", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
             ) from None
+        except RecursionError:
+            raise ApiError(400, "malformed_json", "invalid JSON: nested too deeply") from None
         if not isinstance(doc, dict):
             raise ApiError(422, "invalid_article", "the JSON body must be an object (an article)")
     meta = {k: v for k in META if (v := request.query_params.get(k))}
