@@ -80,21 +80,31 @@ def attempt_many(rt: Runtime, delivery_ids: list[str], pool: Executor | None = N
     out = {i: "held by another worker" for i in ids if i not in held}
     w = DeliveryWrites(owner=owner, leases=list(held))
     try:
-        jobs = _ready(rt, held, w, out)
-        waits = store.admit_many(
-            [(sub.id, d.id, sub.rate_limit) for d, sub, _ in jobs], max_in_flight=MAX_IN_FLIGHT, lease=lease
-        )
-        admitted: list[Job] = []
-        for job, wait in zip(jobs, waits, strict=True):
-            if wait == 0:
-                admitted.append(job)
-                w.slots.append((job[1].id, job[0].id))
-                continue
-            delay = admission_delay(None if wait < 0 else wait, _rng)
-            w.due[job[0].id] = time.time() + delay
-            out[job[0].id] = f"held back {delay:.2f}s ({'in-flight cap' if wait < 0 else 'rate limit'})"
-        results = _send_all(rt, admitted, pool, start_by)
-        _outcomes(rt, admitted, results, w, out)
+        pending = _ready(rt, held, w, out)
+        # Rounds: each sends what the in-flight cap admits now; jobs over the cap wait for the
+        # next round (their own batch frees slots), so one busy subscription keeps its pace
+        # without ever exceeding the cap. Only a round that admits nothing defers to later.
+        while pending:
+            waits = store.admit_many(
+                [(sub.id, d.id, sub.rate_limit) for d, sub, _ in pending],
+                max_in_flight=MAX_IN_FLIGHT,
+                lease=lease,
+            )
+            admitted = [job for job, wait in zip(pending, waits, strict=True) if wait == 0]
+            capped = [job for job, wait in zip(pending, waits, strict=True) if wait < 0]
+            for job, wait in zip(pending, waits, strict=True):
+                if wait > 0 or (wait < 0 and not admitted):
+                    delay = admission_delay(None if wait < 0 else wait, _rng)
+                    w.due[job[0].id] = time.time() + delay
+                    out[job[0].id] = (
+                        f"held back {delay:.2f}s ({'in-flight cap' if wait < 0 else 'rate limit'})"
+                    )
+            if not admitted:
+                break
+            results = _send_all(rt, admitted, pool, start_by)
+            _outcomes(rt, admitted, results, w, out)
+            store.release_slots([(job[1].id, job[0].id) for job in admitted])
+            pending = capped
         store.write_deliveries(w, keep=rt.settings.delivery_retention)
     except BaseException:
         with contextlib.suppress(StorageUnavailable):  # the first error is the one to report

@@ -144,6 +144,15 @@ class AttemptStore:
         with guarded(f"release slot of {delivery_id}"):
             self.r.zrem(key("inflight", subscription_id), delivery_id)
 
+    def release_slots(self, pairs: list[tuple[str, str]]) -> None:
+        """``release_slot`` for many (subscription id, delivery id) pairs, in one round trip."""
+        if not pairs:
+            return
+        with guarded("release slots"), self.r.pipeline(transaction=False) as p:
+            for subscription_id, delivery_id in pairs:
+                p.zrem(key("inflight", subscription_id), delivery_id)
+            p.execute()
+
     def in_flight(self, subscription_id: str) -> int:
         with guarded("count in-flight attempts"):
             return int(self.r.zcard(key("inflight", subscription_id)))
