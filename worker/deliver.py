@@ -33,7 +33,6 @@ from concurrent.futures import Executor
 from datetime import UTC, datetime, timedelta
 
 from worker.delivery_policy import (
-    MAX_IN_FLIGHT,
     Decision,
     admission_delay,
     current_secrets,
@@ -50,6 +49,8 @@ from worker.webhooks.signing import headers
 from worker.webhooks.ssrf import ForbiddenTarget, check_url
 
 log = logging.getLogger("syndicate.deliver")
+CAP_PATIENCE = 0.5  # seconds a batch waits for a subscription's in-flight slots before deferring
+CAP_POLL = 0.01
 _rng = random.SystemRandom()
 # A success refreshes ``last_success_at`` at most this often (one write per minute, not per event).
 SUCCESS_MARK_EVERY = timedelta(seconds=60)
@@ -81,26 +82,32 @@ def attempt_many(rt: Runtime, delivery_ids: list[str], pool: Executor | None = N
     w = DeliveryWrites(owner=owner, leases=list(held))
     try:
         pending = _ready(rt, held, w, out)
-        # Rounds: each sends what the in-flight cap admits now; jobs over the cap wait for the
-        # next round (their own batch frees slots), so one busy subscription keeps its pace
-        # without ever exceeding the cap. Only a round that admits nothing defers to later.
+        # Rounds: each sends what the in-flight cap admits now; jobs over the cap wait for a later
+        # round (slots free as attempts end, in this batch or another), so a busy subscription
+        # keeps its pace without ever exceeding the cap. Jobs still capped after CAP_PATIENCE,
+        # and rate-limited ones, are deferred to a due time instead of holding this thread.
+        patience = time.monotonic() + CAP_PATIENCE
         while pending:
             waits = store.admit_many(
                 [(sub.id, d.id, sub.rate_limit) for d, sub, _ in pending],
-                max_in_flight=MAX_IN_FLIGHT,
+                max_in_flight=rt.settings.webhook_max_in_flight,
                 lease=lease,
             )
             admitted = [job for job, wait in zip(pending, waits, strict=True) if wait == 0]
             capped = [job for job, wait in zip(pending, waits, strict=True) if wait < 0]
+            patient = bool(admitted) or time.monotonic() < patience
             for job, wait in zip(pending, waits, strict=True):
-                if wait > 0 or (wait < 0 and not admitted):
+                if wait > 0 or (wait < 0 and not patient):
                     delay = admission_delay(None if wait < 0 else wait, _rng)
                     w.due[job[0].id] = time.time() + delay
-                    out[job[0].id] = (
-                        f"held back {delay:.2f}s ({'in-flight cap' if wait < 0 else 'rate limit'})"
-                    )
+                    why = "in-flight cap" if wait < 0 else "rate limit"
+                    out[job[0].id] = f"held back {delay:.2f}s ({why})"
             if not admitted:
-                break
+                if not patient or not capped:
+                    break
+                time.sleep(CAP_POLL)  # the cap is held by other batches: their attempts end soon
+                pending = capped
+                continue
             results = _send_all(rt, admitted, pool, start_by)
             _outcomes(rt, admitted, results, w, out)
             store.release_slots([(job[1].id, job[0].id) for job in admitted])

@@ -23,7 +23,6 @@ from worker.webhooks.retry import next_delay
 DISABLE_AFTER = timedelta(days=5)
 # At most this many attempts to one subscription at once, across every worker and host: a slow
 # receiver holds at most this many worker slots, the others stay free for everyone else.
-MAX_IN_FLIGHT = 10
 # When a subscription is at its in-flight cap, look again after about this long.
 BUSY_RETRY = 0.5
 

@@ -33,6 +33,7 @@ class Settings(BaseModel):
     webhook_retry_schedule: str = DEFAULT_RETRY_SCHEDULE
     webhook_timeout: float = 15.0
     webhook_payload_cap: int = 256 * 1024
+    webhook_max_in_flight: int = 10  # attempts under way at once per subscription
     websub_hubs: str = ""
     export_dir: Path | None = None
     feed_window: int = 50

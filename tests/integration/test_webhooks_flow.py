@@ -29,7 +29,9 @@ from tests.support import (
     start_worker,
     wait_for,
 )
-from worker.delivery_policy import MAX_IN_FLIGHT
+from worker.settings import Settings
+
+MAX_IN_FLIGHT = Settings().webhook_max_in_flight  # the default cap
 
 SLOW_EVENTS = MAX_IN_FLIGHT + 2
 
