@@ -104,11 +104,11 @@ def deliveries(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """The delivery log, newest first."""
+    statuses = ("pending", "succeeded", "failed", "dead")
+    if status is not None and status not in statuses:
+        fail(f"--status '{status}' is not one of {', '.join(statuses)}", code=2)
     rt = runtime_or_fail()
-    rows = [
-        d for d in rt.store.deliveries(subscription, limit=limit * 4) if status is None or d.status == status
-    ]
-    rows = rows[:limit]
+    rows = rt.store.deliveries(subscription, limit=limit, status=status)  # type: ignore[arg-type]
     if as_json:
         typer.echo(json.dumps([d.model_dump(mode="json") for d in rows], indent=2))
         return
@@ -173,24 +173,22 @@ def audiences() -> None:
         config = load_config(Settings.from_env().config_dir)
     except ConfigError as exc:
         fail(str(exc), code=2)
-    from worker.notices import in_force
+    from worker.notices import in_force, regions_meet
 
     today = datetime.now(UTC).date()
     table = Table("audience", "language", "regions", "notices in force today")
     for a in config.audiences:
-        meets = [n.id for n in config.notices if in_force(n, today) and _meets(a.regions, n.regions)]
+        meets = [
+            n.id
+            for n in config.notices
+            if in_force(n, today)
+            and (not n.regions or any(regions_meet(x, y) for x in a.regions for y in n.regions))
+        ]
         regions = ", ".join(a.regions) or ("(everyone else)" if a.default else "")
         table.add_row(
             a.id + (" (default)" if a.default else ""), a.language, regions, ", ".join(meets) or "-"
         )
     Console().print(table)
-
-
-def _meets(audience_regions: list[str], notice_regions: list[str]) -> bool:
-    def hit(x: str, y: str) -> bool:
-        return x == y or x.startswith(y + "-") or y.startswith(x + "-")
-
-    return any(hit(a, n) for a in audience_regions for n in notice_regions)
 
 
 def poll(source: str | None = typer.Argument(None, help="Source id; all sources when omitted.")) -> None:

@@ -48,14 +48,18 @@ def _serve(
     return Response(content=body, status_code=r.status, headers=r.headers)
 
 
-@router.api_route("/feeds/{audience}/{name}", methods=["GET", "HEAD"])
+@router.get("/feeds/{audience}/{name}")
+@router.head("/feeds/{audience}/{name}", operation_id="head_feed_for_audience", include_in_schema=False)
 def feed_for_audience(audience: str, name: str, request: Request) -> Response:
     """One audience's feed: ``/feeds/ru/all.rss``."""
     section, fmt = _parse(name, "SECTION")
     return _serve(request, audience, section, fmt)
 
 
-@router.api_route("/feeds/{audience}/{section}/archive/{name}", methods=["GET", "HEAD"])
+@router.get("/feeds/{audience}/{section}/archive/{name}")
+@router.head(
+    "/feeds/{audience}/{section}/archive/{name}", operation_id="head_archive", include_in_schema=False
+)
 def feed_archive_page(audience: str, section: str, name: str, request: Request) -> Response:
     """An RFC 5005 archive page, e.g. ``/feeds/global/all/archive/1.atom``; full pages never change."""
     page, fmt = _parse(name, "PAGE")
@@ -64,7 +68,8 @@ def feed_archive_page(audience: str, section: str, name: str, request: Request) 
     return _serve(request, audience, section, fmt, page=int(page))
 
 
-@router.api_route("/feeds/{name}", methods=["GET", "HEAD"])
+@router.get("/feeds/{name}")
+@router.head("/feeds/{name}", operation_id="head_feed_by_location", include_in_schema=False)
 def feed_by_location(name: str, request: Request) -> Response:
     """The feed for the reader's region, from the trusted CDN geo headers."""
     rt = rt_of(request)
