@@ -24,7 +24,7 @@ import urllib3.util.connection
 import yaml
 
 from tests.support import ROOT, Proc, Receiver, start_worker, wait_for
-from worker import poller
+from worker import fetch, poller
 from worker.runtime import Runtime
 from worker.settings import Settings
 
@@ -417,7 +417,7 @@ def test_responses_over_the_size_cap_are_refused(
     upstream.answer("/small.xml", 200, rss(A1))
     sources = [source(n, upstream.url(f"/{n}.xml")) for n in ("declared", "undeclared", "small")]
     rt = runtime_for(env, sources, tmp_path / "cfg")
-    monkeypatch.setattr(poller, "MAX_BYTES", 8192)
+    monkeypatch.setattr(fetch, "MAX_BYTES", 8192)
     nudge = Recorder()
     assert "is over the 8192-byte cap" in poller.poll_source(rt, "declared", nudge)
     assert "response over the 8192-byte cap" in poller.poll_source(rt, "undeclared", nudge)

@@ -8,9 +8,10 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from worker.fetch import _origin, decode_html
 from worker.models import Article, RawInput
 from worker.normalize import normalize
-from worker.poller import _origin, decode_html, entry_document
+from worker.poller import entry_document
 
 DATA = Path(__file__).parent.parent / "data" / "poller"
 
