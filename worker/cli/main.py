@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from worker.cli import manage, roles, subs
+from worker.cli import intake, manage, roles, subs
 from worker.cli.common import fail, resolve_format
 
 app = typer.Typer(
@@ -30,7 +30,7 @@ app.add_typer(subs.subscriptions_app, name="subscriptions")
 for command in (roles.up, roles.worker, roles.beat, roles.serve):
     app.command()(command)
 for command in (
-    manage.ingest,
+    intake.ingest,
     manage.deliveries,
     manage.replay,
     manage.audiences,

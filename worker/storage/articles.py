@@ -77,10 +77,18 @@ class ArticleStore:
 
         Raises ``StorageUnavailable`` when Redis does not confirm: then nothing may answer 202.
         """
-        with guarded(f"store article {article.id}"), self.r.pipeline(transaction=True) as p:
-            p.set(key("staged", article.id), article.model_dump_json())
-            p.zadd(key("due", "ingest"), {article.id: now() + self.redeliver_after})
-            p.hdel(key("rejected"), article.id)
+        self.stage_many([article])
+
+    def stage_many(self, articles: list[Article]) -> None:
+        """``stage`` for many articles in one transaction: all are kept, or none."""
+        if not articles:
+            return
+        due = now() + self.redeliver_after
+        with guarded(f"store {len(articles)} article(s)"), self.r.pipeline(transaction=True) as p:
+            for article in articles:
+                p.set(key("staged", article.id), article.model_dump_json())
+            p.zadd(key("due", "ingest"), {a.id: due for a in articles})
+            p.hdel(key("rejected"), *[a.id for a in articles])
             p.execute()
 
     def staged(self, article_id: str) -> str | None:

@@ -1,0 +1,99 @@
+"""``syndicate ingest``: send files to the ingest queue."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from worker.cli.common import fail, resolve_format, runtime_or_fail
+
+err = Console(stderr=True)
+STAGE_BATCH = 100  # articles kept in Redis per transaction (and per ingest nudge)
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")))
+        elif p.is_file():
+            out.append(p)
+        else:
+            fail(f"{p}: no such file or folder", code=2)
+    return out
+
+
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Files, or folders whose files are all sent."),
+    fmt: str = typer.Option("auto", "--format", help="auto | text | html | json"),
+    source: str | None = typer.Option(None, help="Publisher id for inputs that lack one."),
+    wait: bool = typer.Option(False, "--wait", help="Return once every article is published."),
+    timeout: float = typer.Option(600, help="With --wait: give up after this many seconds."),
+) -> None:
+    """Send articles to the ingest queue; prints one article id per line.
+
+    A file that is not an article is reported on stderr and dead-lettered; the others go on.
+    Example: `syndicate ingest articles/ --wait`
+    """
+    from worker.models import Article, RawInput
+    from worker.normalize import NormalizeError, normalize
+    from worker.tasks import nudger
+
+    rt = runtime_or_fail()
+    files = _files(paths)
+    ids: list[str] = []
+    failed = 0
+    batch: list[Article] = []
+
+    def flush() -> None:
+        # Printed only once stored: every id on stdout is safely in Redis.
+        rt.store.stage_many(batch)
+        sys.stdout.write("".join(a.id + "\n" for a in batch))
+        nudger.ingest([a.id for a in batch])
+        ids.extend(a.id for a in batch)
+        batch.clear()
+
+    with Progress(console=err, disable=not err.is_terminal, transient=True) as progress:
+        task = progress.add_task("ingesting", total=len(files))
+        for f in files:
+            progress.advance(task)
+            try:
+                body = f.read_bytes().decode("utf-8-sig")
+                raw = RawInput(format=resolve_format(fmt, body, f), body=body, source=source)  # type: ignore[arg-type]
+                batch.append(normalize(raw, rt.config.notices))
+            except (UnicodeDecodeError, NormalizeError) as exc:
+                failed += 1
+                reason = f"{f}: {exc}"
+                rt.store.add_dead_letter(reason, "cli", {"path": str(f)})
+                err.print(f"syndicate: {reason}", markup=False, highlight=False)
+                continue
+            if len(batch) >= STAGE_BATCH:
+                flush()
+        flush()
+    sys.stdout.flush()
+    if wait and ids:
+        _wait_published(rt, ids, timeout)
+    raise typer.Exit(1 if failed else 0)
+
+
+def _wait_published(rt, ids: list[str], timeout: float) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    pending = set(ids)
+    with Progress(console=err, disable=not err.is_terminal, transient=True) as progress:
+        task = progress.add_task("publishing", total=len(ids))
+        while pending and time.monotonic() < deadline:
+            for aid in list(pending):
+                if rt.store.staged(aid) is None and (rt.store.article(aid) or rt.store.rejected_reason(aid)):
+                    pending.discard(aid)
+                    progress.advance(task)
+            if pending:
+                time.sleep(0.2)
+        while rt.store.dirty() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    if pending:
+        fail(f"{len(pending)} article(s) not published after {timeout:.0f} s")
