@@ -126,3 +126,20 @@ def test_sources_and_poll_with_no_sources_configured(env: dict[str, str], comman
     r = cli(env, *command)
     assert r.returncode == 0, r.stderr
     assert "no sources in" in (r.stdout + r.stderr)
+
+
+@pytest.mark.parametrize("role", ["worker", "beat", "serve", "up"])
+def test_a_broken_config_stops_every_role_with_one_line(role: str, tmp_path: Path) -> None:
+    for f in (ROOT / "config").glob("*.yaml"):
+        (tmp_path / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+    audiences = tmp_path / "audiences.yaml"
+    text = audiences.read_text(encoding="utf-8")
+    assert "UA-65]" in text
+    audiences.write_text(text.replace("UA-65]", "UA-99]"), encoding="utf-8")
+    line = next(n for n, s in enumerate(text.splitlines(), 1) if "UA-65]" in s)
+    env = base_env(f"redis://127.0.0.1:{free_port()}/0", SYNDICATE_CONFIG_DIR=str(tmp_path))
+    r = cli(env, role, timeout=60)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert f"audiences.yaml:{line}:" in lines[0] and "UA-99" in lines[0]

@@ -48,3 +48,14 @@ def runtime_or_fail():  # type: ignore[no-untyped-def]
     except StorageUnavailable as exc:
         fail(f"{exc} (is Redis running at REDIS_URL?)")
     return rt
+
+
+def check_config() -> None:
+    """Stop start-up with one line naming the file, line and problem if the config is broken."""
+    from worker.config import ConfigError, load_config
+    from worker.settings import Settings
+
+    try:
+        load_config(Settings.from_env().config_dir)
+    except ConfigError as exc:
+        fail(str(exc), code=2)

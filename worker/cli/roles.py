@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from worker.cli.common import fail
+from worker.cli.common import check_config, fail
 
 
 def worker(
@@ -39,6 +39,7 @@ def worker(
             f"-Q: unknown queue(s) {', '.join(unknown) or '(none)'}; expected some of {', '.join(QUEUES)}",
             code=2,
         )
+    check_config()
     if pool == "auto":
         pool = "threads" if names == ["webhooks"] else "prefork"
     if concurrency <= 0:
@@ -68,6 +69,7 @@ def beat(loglevel: str = typer.Option("INFO", "--loglevel")) -> None:
     from worker.celery_app import app
     from worker.logs import setup_logging
 
+    check_config()
     setup_logging(loglevel)
     schedule = Path(os.environ.get("SYNDICATE_BEAT_SCHEDULE", Path(tempfile.gettempdir()) / "syndicate-beat"))
     app.start(["beat", "-s", str(schedule), "--loglevel", loglevel])
@@ -113,6 +115,7 @@ def up(
     """
     from worker.cli.supervise import Stack
 
+    check_config()
     env = dict(os.environ)
     if not env.get("SYNDICATE_API_TOKEN"):
         env["SYNDICATE_API_TOKEN"] = secrets.token_urlsafe(24)
