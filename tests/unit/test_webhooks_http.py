@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -275,3 +279,106 @@ def test_https_guard_refuses_before_the_tls_hello(session, monkeypatch) -> None:
         listener.close()
     assert result.error is not None and "connected to 127.0.0.1, a loopback address" in result.error
     assert received == [b""]
+
+
+@pytest.fixture
+def dripping() -> Iterator[Callable[[bytes], str]]:
+    """A raw receiver that answers ``head`` and then drips one byte every 0.2 s for up to 30 s."""
+    stop = threading.Event()
+    listeners: list[socket.socket] = []
+
+    def start(head: bytes) -> str:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listeners.append(listener)
+
+        def serve() -> None:
+            with contextlib.suppress(OSError):
+                conn, _ = listener.accept()
+                with conn:
+                    conn.recv(65536)
+                    conn.sendall(head)
+                    for _ in range(150):
+                        if stop.wait(0.2):
+                            break
+                        conn.sendall(b"X")
+
+        threading.Thread(target=serve, daemon=True).start()
+        return f"http://127.0.0.1:{listener.getsockname()[1]}/"
+
+    yield start
+    stop.set()
+    for listener in listeners:
+        listener.close()
+
+
+def test_a_dripping_receiver_meets_the_total_deadline(session, dripping) -> None:
+    # Every read gets a byte within 0.2 s, so only the total deadline can end this attempt.
+    url = dripping(b"HTTP/1.1 200 OK\r\n")
+    started = time.perf_counter()
+    result = send(session, url, timeout=1)
+    assert time.perf_counter() - started < 10  # the drip would last 30 s
+    assert not result.ok and result.status_code is None
+    assert result.error == "timeout after 1.0s (total)"
+
+
+def test_the_deadline_can_be_shorter_than_the_timeout(session, dripping) -> None:
+    result = send(session, dripping(b"HTTP/1.1 200 OK\r\n"), timeout=20, deadline=0.5)
+    assert result.error == "timeout after 0.5s (total)"
+
+
+def test_a_body_cut_by_the_deadline_keeps_the_answer_and_drops_the_connection(session, dripping) -> None:
+    url = dripping(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
+    result = send(session, url, timeout=5, deadline=0.5)
+    assert result.ok and result.status_code == 200
+    assert set(result.response_body) <= {"X"}
+    pool = session.get_adapter(url).poolmanager.connection_from_url(url)
+    assert pool.num_connections == 1 and pool.pool is not None
+    assert all(conn is None or conn.sock is None for conn in list(pool.pool.queue))
+
+
+def test_a_deadline_passing_after_the_attempt_leaves_the_pooled_connection_alone(
+    session, start_receiver
+) -> None:
+    receiver = start_receiver(answer(200, b"ok"))
+    assert send(session, receiver.url, deadline=0.05).ok
+    time.sleep(0.5)  # well past the first attempt's deadline (and its slack)
+    assert send(session, receiver.url).ok
+    assert receiver.connections == 1
+
+
+def test_a_receiver_that_hangs_up_is_a_connection_error(session, start_receiver) -> None:
+    receiver = start_receiver(lambda handler: handler.connection.shutdown(socket.SHUT_RDWR))
+    result = send(session, receiver.url, timeout=5)
+    assert not result.ok and result.status_code is None
+    assert result.error is not None and result.error.startswith("connection error: ")
+    assert "Remote end closed connection without response" in result.error
+
+
+def test_a_session_without_the_guard_is_refused_not_raised() -> None:
+    with requests.Session() as plain:
+        result = send(plain, "http://127.0.0.1:9/", allow_private=False)
+    assert not result.ok and result.error is not None and "forbidden target" in result.error
+    with requests.Session() as plain:
+        result = send(plain, "http://127.0.0.1:9/")
+    assert result.error == "TypeError: webhook posts need a session from make_session (its GuardedAdapter)"
+
+
+def test_https_certificates_are_verified(session, tmp_path) -> None:
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a self-signed certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subject = ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+    make = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", *subject]
+    subprocess.run([*make, "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        result = send(session, f"https://127.0.0.1:{server.server_address[1]}/")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.status_code is None and result.error is not None
+    assert result.error.startswith("tls error: ") and "CERTIFICATE_VERIFY_FAILED" in result.error
