@@ -21,12 +21,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import email.utils
-import heapq
-import itertools
 import logging
 import os
 import socket
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -44,82 +41,13 @@ from urllib3.response import BaseHTTPResponse
 from urllib3.util import parse_url
 
 from worker.webhooks import ssrf
+from worker.webhooks.deadline import CURRENT, WATCHDOG, Deadline, watch
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 2048
 DEADLINE_SLACK = 0.25  # past the total deadline, so a plain read timeout of the same length wins
 _ALLOW_PRIVATE: contextvars.ContextVar[bool] = contextvars.ContextVar("webhook_allow_private", default=False)
-
-
-class _Deadline:
-    """The sockets of one attempt, shut down (``SHUT_RDWR``) if the attempt outlives ``at``."""
-
-    def __init__(self, seconds: float) -> None:
-        self.at = time.monotonic() + seconds
-        self.expired = False
-        self.done = False
-        self._socks: list[socket.socket] = []
-        self._lock = threading.Lock()
-
-    def watch(self, sock: socket.socket) -> None:
-        with self._lock:
-            if not self.expired:
-                self._socks.append(sock)
-                return
-        _shutdown(sock)
-
-    def expire(self) -> None:
-        with self._lock:
-            if self.done:
-                return
-            self.expired = True
-        for sock in self._socks:
-            _shutdown(sock)
-
-    def stop(self) -> bool:
-        """End the watch (before a connection goes back to the pool); False if it had expired."""
-        with self._lock:
-            self.done = True
-            return not self.expired
-
-
-def _shutdown(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-
-
-class _Watchdog:
-    """One daemon thread for all attempts of a process, sleeping until the earliest deadline."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, _Deadline]] = []
-        self._seq = itertools.count()
-        self._thread: threading.Thread | None = None
-
-    def add(self, deadline: _Deadline) -> None:
-        with self._cond:
-            heapq.heappush(self._heap, (deadline.at, next(self._seq), deadline))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="webhook-deadlines", daemon=True)
-                self._thread.start()
-            elif self._heap[0][2] is deadline:
-                self._cond.notify()
-
-    def _run(self) -> None:
-        with self._cond:
-            while True:
-                now = time.monotonic()
-                while self._heap and (self._heap[0][2].done or self._heap[0][0] <= now):
-                    heapq.heappop(self._heap)[2].expire()
-                self._cond.wait(self._heap[0][0] - now if self._heap else None)
-
-
-_WATCHDOG = _Watchdog()
-_DEADLINE: contextvars.ContextVar[_Deadline | None] = contextvars.ContextVar("webhook_deadline", default=None)
-if hasattr(os, "register_at_fork"):  # a forked child has no watchdog thread and maybe a held lock
-    os.register_at_fork(after_in_child=_WATCHDOG.__init__)
 
 
 @dataclass(frozen=True)
@@ -149,18 +77,12 @@ class _PeerGuard:
             except BaseException:
                 sock.close()
                 raise
-        _watch(sock)  # the TCP socket, for the TLS handshake
+        watch(sock)  # the TCP socket, for the TLS handshake
         return sock
 
     def connect(self) -> None:
         super().connect()  # type: ignore[misc]
-        _watch(self.sock)  # type: ignore[attr-defined]  # the TLS socket (TLS detaches the TCP one)
-
-
-def _watch(sock: socket.socket | None) -> None:
-    deadline = _DEADLINE.get()
-    if deadline is not None and sock is not None:
-        deadline.watch(sock)
+        watch(self.sock)  # type: ignore[attr-defined]  # the TLS socket (TLS detaches the TCP one)
 
 
 class GuardedHTTPConnection(_PeerGuard, HTTPConnection):
@@ -177,11 +99,11 @@ class _WatchedPool(HTTPConnectionPool):
 
     def _get_conn(self, timeout: float | None = None) -> Any:
         conn = super()._get_conn(timeout)
-        _watch(conn.sock)
+        watch(conn.sock)
         return conn
 
     def _put_conn(self, conn: Any) -> None:
-        deadline = _DEADLINE.get()
+        deadline = CURRENT.get()
         if deadline is not None and conn is not None and not deadline.stop():
             conn.close()
         super()._put_conn(conn)
@@ -388,25 +310,25 @@ def post(
     """
     started = time.perf_counter()
     total = float(timeout if deadline is None else deadline)
-    watch = _Deadline(total + DEADLINE_SLACK)
-    private_token, deadline_token = _ALLOW_PRIVATE.set(allow_private), _DEADLINE.set(watch)
+    attempt = Deadline(total + DEADLINE_SLACK)
+    private_token, deadline_token = _ALLOW_PRIVATE.set(allow_private), CURRENT.set(attempt)
     try:
         host, _port = ssrf.split_target(url)
         if not allow_private:
             ssrf.check_literal(host)
-        _WATCHDOG.add(watch)
+        WATCHDOG.add(attempt)
         response = _send(session, url, body, headers, timeout)
-        if watch.expired:  # the shutdown may have ended the headers early: what parsed is no answer
+        if attempt.expired:  # the shutdown may have ended the headers early: what parsed is no answer
             response.close()
             raise TimeoutError
         result = _result(response, _read_head(response), started)
     except Exception as exc:
-        watch.stop()
-        error = f"timeout after {total}s (total)" if watch.expired else None
+        attempt.stop()
+        error = f"timeout after {total}s (total)" if attempt.expired else None
         result = _failure(error or describe_error(_as_requests_error(exc), timeout), started)
     finally:
-        watch.stop()
-        _DEADLINE.reset(deadline_token)
+        attempt.stop()
+        CURRENT.reset(deadline_token)
         _ALLOW_PRIVATE.reset(private_token)
     log.debug("webhook attempt to %s: status=%s error=%s", _safe(url), result.status_code, result.error)
     return result
