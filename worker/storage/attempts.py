@@ -109,7 +109,6 @@ class DeliveryWrites:
     leases: list[str] = field(default_factory=list)  # delivery ids
     saves: list[tuple[Delivery, float | None]] = field(default_factory=list)  # record, due time
     due: dict[str, float] = field(default_factory=dict)  # delivery id -> due time only
-    slots: list[tuple[str, str]] = field(default_factory=list)  # (subscription id, delivery id)
     counters: dict[str, float] = field(default_factory=dict)
 
     def count(self, name: str, amount: float = 1) -> None:
@@ -212,7 +211,7 @@ class AttemptStore:
             return [float(x) for x in script(keys=keys, args=args)]
 
     def write_deliveries(self, w: DeliveryWrites, *, keep: int) -> None:
-        """Write a batch's outcomes, release its slots and leases: one transaction. Then trim the
+        """Write a batch's outcomes and release its leases: one transaction. Then trim the
         delivery logs of the subscriptions that saved a final record, if over ``keep``."""
         release = getattr(self, "_release_many", None)
         if release is None:
@@ -221,9 +220,6 @@ class AttemptStore:
         logs: dict[str, dict[str, float]] = {}  # the same entries as ``save_delivery``, grouped
         for d, _ in w.saves:
             logs.setdefault(d.subscription_id, {})[d.id] = d.created_at.timestamp()
-        slots: dict[str, list[str]] = {}
-        for sub_id, delivery_id in w.slots:
-            slots.setdefault(sub_id, []).append(delivery_id)
         due = {**w.due, **{d.id: at for d, at in w.saves if at is not None}}
         done = [d.id for d, at in w.saves if at is None and d.id not in w.due]
         with guarded("write deliveries"), self.r.pipeline(transaction=True) as p:
@@ -238,8 +234,6 @@ class AttemptStore:
                 p.zadd(key("due", "deliver"), due)
             for name, amount in w.counters.items():
                 p.hincrbyfloat(key("stats"), name, amount)
-            for sub_id, ids in slots.items():
-                p.zrem(key("inflight", sub_id), *ids)
             first = len(p.command_stack)  # the log sizes come back from here on
             for sub_id in final:
                 p.zcard(key("dlv-log", sub_id))
