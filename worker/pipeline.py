@@ -1,10 +1,11 @@
 """The orchestrator: the stages of an article's life, in order.
 
 1. ``accept``: normalize raw input (pure) and keep the article safely in Redis (staged).
-2. ``ingest``: compare with the stored version, attach notices per audience, decide visibility,
-   and commit indexes, dirty feeds, events and deliveries in one transaction.
+2. ``ingest_many``: compare each article with its stored version, attach notices per audience,
+   decide visibility, and commit indexes, dirty feeds, events and deliveries in one transaction
+   per batch.
 3. ``worker.publish.publish``: render every dirty feed once per burst.
-4. ``worker.deliver.attempt``: send one signed webhook attempt, schedule the next on failure.
+4. ``worker.deliver.attempt_many``: send signed webhook attempts, schedule the next on failure.
 
 ``sweep`` runs beside them in every worker and sends again whatever work is due: retries whose
 time has come and work held by a worker that died.
