@@ -45,6 +45,8 @@ def test_help_on_every_command() -> None:
         r = runner.invoke(app, [*path, "--help"], env=env)
         assert r.exit_code == 0, f"{' '.join(path)} --help: {r.output}"
         assert "Usage" in r.output, path
+        if path != ["subscriptions"]:  # the group lists its commands; each command shows an example
+            assert "Example" in r.output, f"{' '.join(path)} --help has no example"
 
 
 def test_normalize_the_seed_and_refuse_bad_input(tmp_path: Path) -> None:

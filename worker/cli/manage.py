@@ -22,7 +22,10 @@ def deliveries(
     limit: int = typer.Option(50, "--limit"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """The delivery log, newest first."""
+    """The delivery log, newest first.
+
+    Example: `syndicate deliveries --subscription sub_123 --status dead`
+    """
     statuses = ("pending", "succeeded", "failed", "dead")
     if status is not None and status not in statuses:
         fail(f"--status '{status}' is not one of {', '.join(statuses)}", code=2)
@@ -84,7 +87,10 @@ def replay(
 
 
 def audiences() -> None:
-    """Audiences, their regions, and the notices in force for each today."""
+    """Audiences, their regions, and the notices in force for each today.
+
+    Example: `SYNDICATE_CONFIG_DIR=config syndicate audiences`
+    """
     from worker.config import ConfigError, load_config
     from worker.settings import Settings
 
@@ -183,7 +189,10 @@ def sources(as_json: bool = typer.Option(False, "--json", help="Machine-readable
 def dead_letters(
     limit: int = typer.Option(50, "--limit"), as_json: bool = typer.Option(False, "--json")
 ) -> None:
-    """Rejected inputs with their reasons, newest first."""
+    """Rejected inputs with their reasons, newest first.
+
+    Example: `syndicate dead-letters --limit 20 --json`
+    """
     rt = runtime_or_fail()
     rows = rt.store.dead_letters(limit)
     if as_json:
@@ -198,7 +207,10 @@ def dead_letters(
 
 
 def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
-    """Queues, workers, failing subscriptions and dead letters at a glance."""
+    """Queues, workers, failing subscriptions and dead letters at a glance.
+
+    Example: `syndicate status --json`
+    """
     from worker.celery_app import QUEUES
 
     rt = runtime_or_fail()

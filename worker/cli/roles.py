@@ -65,7 +65,10 @@ def worker(
 
 
 def beat(loglevel: str = typer.Option("INFO", "--loglevel")) -> None:
-    """Run the scheduler that polls upstream sources (run exactly one per deployment)."""
+    """Run the scheduler that polls upstream sources (run exactly one per deployment).
+
+    Example: `syndicate beat --loglevel INFO`
+    """
     from worker.celery_app import app
     from worker.logs import setup_logging
 
@@ -112,6 +115,7 @@ def up(
     """Everything in one process tree, for a laptop: Redis if needed, workers, beat, HTTP server.
 
     Ctrl-C stops everything it started, cleanly, within 30 s.
+    Example: `REDIS_URL=redis://127.0.0.1:6379/0 syndicate up --port 8000`
     """
     from worker.cli.supervise import Stack
 

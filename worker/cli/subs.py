@@ -62,20 +62,29 @@ def add(
 
 @subscriptions_app.command("list")
 def list_() -> None:
-    """List subscriptions (without secrets)."""
+    """List subscriptions (without secrets).
+
+    Example: `syndicate subscriptions list`
+    """
     rt = runtime_or_fail()
     _print([s.public() for s in rt.store.subscriptions()])
 
 
 @subscriptions_app.command("show")
 def show(sub_id: str) -> None:
-    """Show one subscription."""
+    """Show one subscription.
+
+    Example: `syndicate subscriptions show sub_123`
+    """
     _print(_get(runtime_or_fail(), sub_id).public())
 
 
 @subscriptions_app.command("remove")
 def remove(sub_id: str) -> None:
-    """Delete a subscription."""
+    """Delete a subscription.
+
+    Example: `syndicate subscriptions remove sub_123`
+    """
     rt = runtime_or_fail()
     if not rt.store.delete_subscription(sub_id):
         fail(f"no subscription with id '{sub_id}'")
@@ -84,7 +93,10 @@ def remove(sub_id: str) -> None:
 
 @subscriptions_app.command("rotate-secret")
 def rotate_secret(sub_id: str) -> None:
-    """New secret; for 24 hours events carry both signatures (new and old)."""
+    """New secret; for 24 hours events carry both signatures (new and old).
+
+    Example: `syndicate subscriptions rotate-secret sub_123`
+    """
     from worker import subscriptions as subs
 
     rt = runtime_or_fail()
@@ -94,7 +106,10 @@ def rotate_secret(sub_id: str) -> None:
 
 @subscriptions_app.command("enable")
 def enable(sub_id: str) -> None:
-    """Enable a subscription that was disabled (410 Gone, or failing for days)."""
+    """Enable a subscription that was disabled (410 Gone, or failing for days).
+
+    Example: `syndicate subscriptions enable sub_123`
+    """
     from worker import subscriptions as subs
 
     rt = runtime_or_fail()
