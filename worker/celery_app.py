@@ -82,6 +82,8 @@ def _tolerate_detached_transport() -> None:
     nothing: the messages stay in kombu's unacked set (redelivered after the visibility timeout;
     tasks are idempotent), and every piece of work has a due time in Redis that the sweeper
     re-sends. Only a detached channel is excused; any other AttributeError still raises.
+    Upstream reports of workers that stop after a Redis reconnect: celery/celery#10205 and
+    celery/celery#8030; remove this once kombu handles a detached channel itself.
     """
     qos = kombu_redis.QoS
     if getattr(qos, "_syndicate_tolerant", False):
