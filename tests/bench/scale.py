@@ -144,12 +144,12 @@ def growth_and_memory(bench: Bench, small: int, large: int) -> list[dict[str, An
         "scenario": "memory",
         "small": small,
         "large": large,
-        "worker_rss_mb_small": rss_small,
-        "worker_rss_mb_large": rss_large,
+        "worker_rss_mb_small": round(rss_small, 1),
+        "worker_rss_mb_large": round(rss_large, 1),
         "ratio": round(mem_ratio, 3),
         "target": "<= 1.1",
         "met": mem_ratio <= 1.1,
-        "summary_ours": f"{rss_small} MiB -> {rss_large} MiB",
+        "summary_ours": f"{rss_small:.1f} MiB -> {rss_large:.1f} MiB",
         "note": "RSS of both worker process trees (prefork ingest/publish + threaded webhooks)",
     }
     return [growth, memory]
