@@ -14,6 +14,7 @@ from worker.config import Config, load_config
 from worker.models import Subscription
 from worker.settings import Settings
 from worker.storage import Store
+from worker.storage.feedcache import FeedCache
 
 
 class Nudger(Protocol):
@@ -38,6 +39,12 @@ class Runtime:
         from worker.webhooks.http import make_session
 
         return make_session()
+
+    @cached_property
+    def feed_cache(self) -> FeedCache:
+        """Feed bytes kept in this process for serving; Redis invalidates them (HTTP server only)."""
+        cache = FeedCache(self.settings.redis_url, self.store, max_bytes=self.settings.feed_cache_mb << 20)
+        return cache.start()
 
     def subscriptions_by_audience(self) -> dict[str, list[Subscription]]:
         """Subscriptions grouped by audience, read again only when any of them changed."""

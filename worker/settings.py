@@ -37,6 +37,8 @@ class Settings(BaseModel):
     websub_hubs: str = ""
     export_dir: Path | None = None
     feed_window: int = 50
+    # Megabytes of feed bytes the HTTP server keeps in memory (invalidated by Redis); 0 turns it off.
+    feed_cache_mb: int = 64
     max_body_bytes: int = 5 * 1024 * 1024
     # Seconds after which a queued piece of work that is not done is sent again (recovery of work
     # held by a worker that died). Work is idempotent, so an early re-send costs only a no-op.

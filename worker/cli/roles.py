@@ -90,11 +90,11 @@ def serve(
 
     from worker.config import ConfigError
     from worker.logs import setup_logging
-    from worker.web.app import create_app
+    from worker.web.app import create_server
 
     setup_logging("INFO")
     try:
-        application = create_app()
+        application = create_server()
     except ConfigError as exc:
         fail(str(exc), code=2)
     uvicorn.run(
@@ -102,6 +102,7 @@ def serve(
         host=host,
         port=port,
         log_level="warning",
+        access_log=False,  # at log level warning there would be none anyway; skip the per-request call
         timeout_graceful_shutdown=10,
         proxy_headers=False,
     )

@@ -77,11 +77,23 @@ class FeedStore:
             body = b"" if gzipped else data
             if data is None:  # stored before gzips were kept: fall back to the plain body
                 body, gz = self.r.hget(key("feed", feed, fmt), "body") or b"", None
-        ts = float(lm)
-        return StoredFeed(
-            body=body or b"",
-            etag=etag.decode(),
-            last_modified=formatdate(int(ts), usegmt=True),
-            last_modified_ts=float(int(ts)),
-            gzipped=gz,
-        )
+        return _stored(etag, lm, body, gz)
+
+    def feed_whole(self, feed: str, fmt: str) -> StoredFeed | None:
+        """The stored feed with both its bytes and their gzip (what the serving cache keeps)."""
+        with guarded(f"read feed {feed}.{fmt}"):
+            etag, lm, body, gz = self.r.hmget(key("feed", feed, fmt), ["etag", "lm", "body", "gz"])
+        if etag is None or lm is None:
+            return None
+        return _stored(etag, lm, body, gz)
+
+
+def _stored(etag: bytes, lm: bytes, body: bytes | None, gz: bytes | None) -> StoredFeed:
+    ts = float(int(float(lm)))
+    return StoredFeed(
+        body=body or b"",
+        etag=etag.decode(),
+        last_modified=formatdate(ts, usegmt=True),
+        last_modified_ts=ts,
+        gzipped=gz,
+    )

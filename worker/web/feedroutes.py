@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from feeds.serve import accepts_gzip, reply, split_name
+from feeds.serve import reply, split_name
 from worker.geo import audience_from_headers
 from worker.web.common import ApiError, rt_of
 
@@ -32,11 +32,11 @@ def _serve(
     rt = rt_of(request)
     if rt.config.audience(audience) is None:
         raise ApiError(404, "not_found", f"unknown audience '{audience}'")
-    if section != "all" and section not in rt.store.sections():
+    if section != "all" and section not in rt.feed_cache.sections():
         raise ApiError(404, "not_found", f"unknown section '{section}'")
     feed = f"{audience}/{section}" if page is None else f"{audience}/{section}@{page}"
     req = {k.lower(): v for k, v in request.headers.items()}
-    stored = rt.store.feed(feed, fmt, gzipped=accepts_gzip(req))
+    stored = rt.feed_cache.feed(feed, fmt)
     if stored is None:
         if page is not None:
             raise ApiError(
@@ -63,7 +63,7 @@ def feed_for_audience(audience: str, name: str, request: Request) -> Response:
 def feed_archive_page(audience: str, section: str, name: str, request: Request) -> Response:
     """An RFC 5005 archive page, e.g. ``/feeds/global/all/archive/1.atom``; full pages never change."""
     page, fmt = _parse(name, "PAGE")
-    if not page.isdigit() or int(page) < 1:
+    if not (page.isascii() and page.isdigit()) or int(page) < 1:
         raise ApiError(404, "not_found", f"'{name}' is not an archive page: expected PAGE.{fmt}, PAGE >= 1")
     return _serve(request, audience, section, fmt, page=int(page))
 

@@ -1,4 +1,5 @@
-"""Health, readiness and Prometheus metrics (read from Redis, so they cover every process)."""
+"""Health, readiness and Prometheus metrics (read from Redis, so they cover every process; the
+feed cache figures are this server process's own)."""
 
 from __future__ import annotations
 
@@ -73,6 +74,25 @@ class RedisCollector(Collector):
         yield GaugeMetricFamily(
             "syndicate_workers", "Workers with a fresh heartbeat.", value=len(store.workers())
         )
+        yield from _feed_cache_metrics(self.rt.feed_cache.stats())
+
+
+def _feed_cache_metrics(stats: dict[str, int]) -> Iterator[Any]:
+    """This server process's feed cache (the only metrics here not read from Redis)."""
+    yield CounterMetricFamily(
+        "syndicate_feed_cache_hits", "Feed GETs answered from this server's memory.", value=stats["hits"]
+    )
+    yield CounterMetricFamily(
+        "syndicate_feed_cache_misses", "Feed reads this server made from Redis.", value=stats["misses"]
+    )
+    yield GaugeMetricFamily(
+        "syndicate_feed_cache_bytes", "Feed bytes this server keeps in memory.", value=stats["bytes"]
+    )
+    yield GaugeMetricFamily(
+        "syndicate_feed_cache_live",
+        "1 while Redis invalidations arrive (the cache is in use), else 0.",
+        value=stats["live"],
+    )
 
 
 def readiness(rt: Runtime) -> tuple[bool, str]:
