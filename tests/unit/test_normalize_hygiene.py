@@ -3,10 +3,47 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from worker.models import RawInput
 from worker.normalize import normalize
-from worker.normalize.hygiene import clean_paragraphs, clean_text, paragraphs_to_html
+from worker.normalize.hygiene import clean_paragraphs, clean_text, paragraphs_to_html, repair_text
+
+ASCII_TEXT = st.text(alphabet=st.characters(max_codepoint=127), max_size=200)
+SHAPED_ASCII = st.lists(
+    st.sampled_from(
+        [
+            "Don't",
+            "&amp;",
+            "\x1b[31m",
+            "\x1b",
+            "\r\n",
+            "\r",
+            "\n",
+            "\t",
+            "\x0c",
+            "\x00",
+            "  ",
+            "A",
+            "--",
+            "...",
+            '"q"',
+        ]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=400)
+@given(st.one_of(ASCII_TEXT, SHAPED_ASCII))
+def test_ascii_shortcut_equals_the_ftfy_path(text: str) -> None:
+    """clean_text skips ftfy for ASCII text; that must never change the result."""
+    assert clean_text(text) == repair_text(text)
+
+
+def test_non_ascii_text_still_goes_through_ftfy() -> None:
+    assert clean_text("doesnÃ¢â‚¬â„¢t") == "doesn’t" == repair_text("doesnÃ¢â‚¬â„¢t")
 
 
 @pytest.mark.parametrize(

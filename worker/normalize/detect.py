@@ -64,7 +64,21 @@ class _Pattern:
     title: tuple[str, ...]
 
 
+_cached: tuple[Sequence[Notice], list[_Pattern]] | None = None
+
+
 def _patterns(notices: Sequence[Notice]) -> list[_Pattern]:
+    """The notices' shingles; built once per list of notices (the configuration's own list)."""
+    global _cached
+    cached = _cached
+    if cached is not None and cached[0] is notices:
+        return cached[1]
+    out = _build_patterns(notices)
+    _cached = (notices, out)
+    return out
+
+
+def _build_patterns(notices: Sequence[Notice]) -> list[_Pattern]:
     out: list[_Pattern] = []
     for notice in notices:
         for variant in notice.texts.values():
@@ -92,14 +106,20 @@ def remove_notices(blocks: Sequence[str], notices: Sequence[Notice]) -> tuple[li
     flat = [w for ws in block_words for w in ws]
     # hits[p][t]: the positions of notice text p that word t of the source lines up with.
     hits: list[dict[int, set[int]]] = []
+    runs: dict[int, list[tuple[str, ...]]] = {}  # the source's shingles, made once per size
     for pattern in patterns:
+        size = pattern.size
+        if size not in runs:
+            runs[size] = [tuple(flat[s : s + size]) for s in range(len(flat) - size + 1)]
         found: dict[int, set[int]] = {}
-        for start in range(len(flat) - pattern.size + 1):
-            for pos in pattern.shingles.get(tuple(flat[start : start + pattern.size]), ()):
-                for k in range(pattern.size):
+        lookup = pattern.shingles.get
+        for start, shingle in enumerate(runs[size]):
+            for pos in lookup(shingle, ()):
+                for k in range(size):
                     found.setdefault(start + k, set()).add(pos + k)
         hits.append(found)
-    covered = [any(t in found for found in hits) for t in range(len(flat))]
+    any_hit = set().union(*hits)
+    covered = [t in any_hit for t in range(len(flat))]
     first = [0] * len(blocks)
     for t in reversed(range(len(flat))):
         first[owner[t]] = t

@@ -42,7 +42,17 @@ def clean_text(text: str) -> str:
     callers decode them where the source format calls for it).
     """
     text = strip_forbidden(text)
-    text = ftfy.fix_text(text, uncurl_quotes=False, unescape_html=False, normalization="NFC")
+    if text.isascii():
+        # Nothing for ftfy to do: with HTML entities and quotes left alone, its fixes all need a
+        # non-ASCII character, except line breaks, which the space collapse undoes anyway.
+        # ``str.isascii`` is a flag check; a property test holds the two paths equal.
+        return _SPACES.sub(" ", text).strip()
+    return repair_text(text)
+
+
+def repair_text(text: str) -> str:
+    """:func:`clean_text` for any text, through ftfy (the path non-ASCII text takes)."""
+    text = ftfy.fix_text(strip_forbidden(text), uncurl_quotes=False, unescape_html=False, normalization="NFC")
     text = _ZERO_WIDTH.sub("", text)
     text = _SPACES.sub(" ", text).strip()
     # Removing characters can leave a base letter next to a combining mark: compose again.
