@@ -1,49 +1,101 @@
-"""Feed routes: stored bytes only, never a render on the request path."""
+"""Feed routes: stored bytes only, never a render on the request path.
+
+``locate`` turns a feed path into the stored feed's name; the routes and the in-memory fast path
+(``worker.web.fastfeeds``) both use it, so they accept and refuse exactly the same paths.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Request, Response
 
 from feeds.serve import reply, split_name
 from worker.geo import audience_from_headers
+from worker.runtime import Runtime
 from worker.web.common import ApiError, rt_of
 
 router = APIRouter(tags=["feeds"])
 
 
+@dataclass(frozen=True)
+class FeedTarget:
+    feed: str  # the stored feed: "ru/all", or "ru/all@3" for archive page 3
+    fmt: str
+    vary: list[str] | None = None  # request headers the answer depends on (the geo route's)
+    page: int | None = None
+
+
+def _not_found(detail: str) -> ApiError:
+    return ApiError(404, "not_found", detail)
+
+
 def _parse(name: str, what: str) -> tuple[str, str]:
     parsed = split_name(name)
     if parsed is None:
-        raise ApiError(
-            404, "not_found", f"'{name}' is not a feed: expected {what}.rss, {what}.atom or {what}.json"
-        )
+        raise _not_found(f"'{name}' is not a feed: expected {what}.rss, {what}.atom or {what}.json")
     return parsed
 
 
-def _serve(
-    request: Request,
-    audience: str,
-    section: str,
-    fmt: str,
-    *,
-    page: int | None = None,
-    vary: list[str] | None = None,
-) -> Response:
-    rt = rt_of(request)
+def locate(
+    rt: Runtime,
+    parts: list[str],
+    headers: Mapping[str, str],
+    sections: Callable[[], Mapping[str, str] | None],
+) -> FeedTarget | None:
+    """The feed that ``/feeds/PARTS...`` names; ``ApiError`` 404 for a path that names none.
+
+    ``headers`` has lower-case names. Returns None only when ``sections()`` returns None (the
+    fast path's "not known without a Redis read"): the caller cannot decide here.
+    """
+    vary: list[str] | None = None
+    page: int | None = None
+    if len(parts) == 1:  # /feeds/all.rss: the audience from the trusted CDN geo headers
+        section, fmt = _parse(parts[0], "SECTION")
+        names = rt.settings.geo_header_names
+        geo = {name: headers.get(name.lower(), "") for name in names}
+        audience, vary = audience_from_headers(rt.config.audiences, names, geo).id, names
+    elif len(parts) == 2:  # /feeds/ru/all.rss
+        audience, (section, fmt) = parts[0], _parse(parts[1], "SECTION")
+    elif len(parts) == 4 and parts[2] == "archive":  # /feeds/ru/all/archive/3.atom
+        audience, section = parts[0], parts[1]
+        number, fmt = _parse(parts[3], "PAGE")
+        if not (number.isascii() and number.isdigit()) or int(number) < 1:
+            raise _not_found(f"'{parts[3]}' is not an archive page: expected PAGE.{fmt}, PAGE >= 1")
+        page = int(number)
+    else:
+        raise _not_found("no such feed: expected /feeds/AUDIENCE/SECTION.FORMAT")
     if rt.config.audience(audience) is None:
-        raise ApiError(404, "not_found", f"unknown audience '{audience}'")
-    if section != "all" and section not in rt.feed_cache.sections():
-        raise ApiError(404, "not_found", f"unknown section '{section}'")
+        raise _not_found(f"unknown audience '{audience}'")
+    if section != "all":
+        known = sections()
+        if known is None:
+            return None
+        if section not in known:
+            raise _not_found(f"unknown section '{section}'")
     feed = f"{audience}/{section}" if page is None else f"{audience}/{section}@{page}"
+    return FeedTarget(feed, fmt, vary, page)
+
+
+def _serve(request: Request, *parts: str) -> Response:
+    rt = rt_of(request)
     req = {k.lower(): v for k, v in request.headers.items()}
-    stored = rt.feed_cache.feed(feed, fmt)
+    target = locate(rt, list(parts), req, rt.feed_cache.sections)
+    assert target is not None  # feed_cache.sections() always answers (or raises)
+    stored = rt.feed_cache.feed(target.feed, target.fmt)
     if stored is None:
-        if page is not None:
-            raise ApiError(
-                404, "not_found", f"archive page {page} of {audience}/{section} does not exist (yet)"
+        if target.page is not None:
+            raise _not_found(
+                f"archive page {target.page} of {target.feed.split('@')[0]} does not exist (yet)"
             )
-        raise ApiError(404, "not_found", f"feed {feed}.{fmt} has not been rendered yet", {"Retry-After": "2"})
-    r = reply(req, stored, fmt, vary=vary)
+        raise ApiError(
+            404,
+            "not_found",
+            f"feed {target.feed}.{target.fmt} has not been rendered yet",
+            {"Retry-After": "2"},
+        )
+    r = reply(req, stored, target.fmt, vary=target.vary)
     body = b"" if request.method == "HEAD" else r.body
     return Response(content=body, status_code=r.status, headers=r.headers)
 
@@ -52,8 +104,7 @@ def _serve(
 @router.head("/feeds/{audience}/{name}", operation_id="head_feed_for_audience", include_in_schema=False)
 def feed_for_audience(audience: str, name: str, request: Request) -> Response:
     """One audience's feed: ``/feeds/ru/all.rss``."""
-    section, fmt = _parse(name, "SECTION")
-    return _serve(request, audience, section, fmt)
+    return _serve(request, audience, name)
 
 
 @router.get("/feeds/{audience}/{section}/archive/{name}")
@@ -62,18 +113,11 @@ def feed_for_audience(audience: str, name: str, request: Request) -> Response:
 )
 def feed_archive_page(audience: str, section: str, name: str, request: Request) -> Response:
     """An RFC 5005 archive page, e.g. ``/feeds/global/all/archive/1.atom``; full pages never change."""
-    page, fmt = _parse(name, "PAGE")
-    if not (page.isascii() and page.isdigit()) or int(page) < 1:
-        raise ApiError(404, "not_found", f"'{name}' is not an archive page: expected PAGE.{fmt}, PAGE >= 1")
-    return _serve(request, audience, section, fmt, page=int(page))
+    return _serve(request, audience, section, "archive", name)
 
 
 @router.get("/feeds/{name}")
 @router.head("/feeds/{name}", operation_id="head_feed_by_location", include_in_schema=False)
 def feed_by_location(name: str, request: Request) -> Response:
     """The feed for the reader's region, from the trusted CDN geo headers."""
-    rt = rt_of(request)
-    section, fmt = _parse(name, "SECTION")
-    names = rt.settings.geo_header_names
-    audience = audience_from_headers(rt.config.audiences, names, request.headers)
-    return _serve(request, audience.id, section, fmt, vary=names)
+    return _serve(request, name)
