@@ -118,7 +118,7 @@ def render_feed(rt: Runtime, feed: str) -> bool:
     # Pages that became full since the last render: each is rendered once and then left alone.
     # They are stored before the current feed, so its prev-archive link never points at nothing.
     page = full
-    while page >= 1 and rt.store.feed(f"{feed}@{page}", "atom") is None:
+    while page >= 1 and not rt.store.has_feed(f"{feed}@{page}", "atom"):
         render_page(rt, audience, section, page)
         page -= 1
     meta = feed_meta(rt, audience_id, section)

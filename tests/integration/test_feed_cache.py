@@ -95,12 +95,12 @@ def test_a_read_that_raced_a_write_is_not_kept(store: Store, cache: FeedCache) -
         wait_for(lambda: cache._gen != gen, 5, 0.01, "the write's invalidation")
         return old
 
-    real = store.feed_whole
-    store.feed_whole = read_then_someone_writes  # type: ignore[method-assign]
+    real = store.feed
+    store.feed = read_then_someone_writes  # type: ignore[method-assign]
     try:
         served = cache.feed("global/all", "rss")
     finally:
-        store.feed_whole = real  # type: ignore[method-assign]
+        store.feed = real  # type: ignore[method-assign]
     assert _body(served) == b"<rss>old</rss>"  # that one response may be old: it was read first
     assert cache.cached("global/all", "rss") is None  # but it was not kept
     assert _body(cache.feed("global/all", "rss")) == b"<rss>new</rss>"

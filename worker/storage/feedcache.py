@@ -85,7 +85,7 @@ class FeedCache:
         hit = self.cached(feed, fmt)
         if hit is not None:
             return hit
-        value = self._read(lambda: self._store.feed_whole(feed, fmt), lambda v: self._keep(name, v))
+        value = self._read(lambda: self._store.feed(feed, fmt), lambda v: self._keep(name, v))
         return value
 
     def sections(self) -> dict[str, str]:

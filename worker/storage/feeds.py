@@ -65,27 +65,17 @@ class FeedStore:
         with guarded(f"store feed {feed}.{fmt}"):
             return bool(self._store_feed(keys=[key("feed", feed, fmt)], args=[etag, body, gz, now()]))
 
-    def feed(self, feed: str, fmt: str, *, gzipped: bool = False) -> StoredFeed | None:
-        """The stored feed; with ``gzipped``, ``StoredFeed.gzipped`` holds the gzip made at render
-        time (``body`` is then left empty unless no gzip was kept), so one read serves the request."""
-        fields = ["etag", "lm", "gz" if gzipped else "body"]
-        with guarded(f"read feed {feed}.{fmt}"):
-            etag, lm, data = self.r.hmget(key("feed", feed, fmt), fields)
-            if etag is None or lm is None:
-                return None
-            gz = data if gzipped else None
-            body = b"" if gzipped else data
-            if data is None:  # stored before gzips were kept: fall back to the plain body
-                body, gz = self.r.hget(key("feed", feed, fmt), "body") or b"", None
-        return _stored(etag, lm, body, gz)
-
-    def feed_whole(self, feed: str, fmt: str) -> StoredFeed | None:
-        """The stored feed with both its bytes and their gzip (what the serving cache keeps)."""
+    def feed(self, feed: str, fmt: str) -> StoredFeed | None:
+        """The stored feed: its bytes and the gzip made at render time, so no request compresses."""
         with guarded(f"read feed {feed}.{fmt}"):
             etag, lm, body, gz = self.r.hmget(key("feed", feed, fmt), ["etag", "lm", "body", "gz"])
         if etag is None or lm is None:
             return None
         return _stored(etag, lm, body, gz)
+
+    def has_feed(self, feed: str, fmt: str) -> bool:
+        with guarded(f"check feed {feed}.{fmt}"):
+            return bool(self.r.exists(key("feed", feed, fmt)))
 
 
 def _stored(etag: bytes, lm: bytes, body: bytes | None, gz: bytes | None) -> StoredFeed:
