@@ -4,6 +4,7 @@ moment the stored feed does. Two real servers on one Redis: one with the cache, 
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -137,3 +138,59 @@ def test_redis_away_means_503_not_memory(servers: tuple[Api, Api, Store], redis_
     wait_for(lambda: cached.get("/feeds/global/all.rss").status_code == 503, 15, 0.1, "503")
     redis_server.start()
     wait_for(lambda: cached.get("/feeds/global/all.rss").ok, 20, 0.2, "served again")
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def test_several_server_processes_share_the_port(redis_server: RedisServer, tmp_path: Path) -> None:
+    """``serve --workers 2``: two processes answer on one port, each caching and invalidated."""
+    store = Store(redis_server.url)
+    store.store_feed("global/all", "rss", RSS)
+    port = free_port()
+    env = base_env(redis_server.url)
+    web = Proc(
+        "web",
+        ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        env,
+        tmp_path / "w.log",
+    )
+    web.start()
+    try:
+        api = Api(port)
+        wait_for(lambda: api.get("/healthz").ok, 30, what="server")
+        assert web.proc is not None
+        servers = wait_for(
+            lambda: len(s := [c for c in _children(web.proc.pid) if _children(c) == []]) >= 2 and s, 10
+        )
+        assert len(servers) >= 2
+        first = {
+            requests.get(api.base + "/feeds/global/all.rss", timeout=5).headers["etag"] for _ in range(20)
+        }
+        store.store_feed("global/all", "rss", RSS.replace(b"<title>t", b"<title>changed"))
+        # Every process (new connection per request: the kernel spreads them) sees the change.
+        wait_for(
+            lambda: all(
+                b"changed" in requests.get(api.base + "/feeds/global/all.rss", timeout=5).content
+                for _ in range(20)
+            ),
+            5,
+            0.05,
+            "every process serving the new bytes",
+        )
+        assert len(first) == 1
+    finally:
+        web.stop()
+        store.close()
+    assert web.proc.poll() is not None
+    wait_for(lambda: not [p for p in servers if _alive(p)], 15, 0.1, "no server process left after SIGTERM")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its exit status is left for a parent to read

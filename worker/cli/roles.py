@@ -7,6 +7,7 @@ import secrets
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -81,31 +82,35 @@ def beat(loglevel: str = typer.Option("INFO", "--loglevel")) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0 in a container)."),
     port: int = typer.Option(int(os.environ.get("PORT", "8000")), "--port", help="Port (env PORT)."),
+    workers: int = typer.Option(
+        int(os.environ.get("WEB_CONCURRENCY", "1")),
+        "--workers",
+        min=1,
+        help="Server processes sharing the port, each with its own feed cache; about one per core "
+        "for feed traffic (env WEB_CONCURRENCY).",
+    ),
 ) -> None:
     """Serve the HTTP API and the feeds on uvicorn.
 
-    Example: `syndicate serve --host 0.0.0.0 --port 8000`
+    Example: `syndicate serve --host 0.0.0.0 --port 8000 --workers 4`
     """
     import uvicorn
 
-    from worker.config import ConfigError
-    from worker.logs import setup_logging
-    from worker.web.app import create_server
+    check_config()
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,  # at log level warning there would be none anyway: skip the call
+        "timeout_graceful_shutdown": 10,
+        "proxy_headers": False,
+    }
+    if workers > 1:  # uvicorn starts the processes and imports the app in each by name
+        uvicorn.run("worker.web.app:create_server_process", factory=True, workers=workers, **options)
+        return
+    from worker.web.app import create_server_process
 
-    setup_logging("INFO")
-    try:
-        application = create_server()
-    except ConfigError as exc:
-        fail(str(exc), code=2)
-    uvicorn.run(
-        application,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,  # at log level warning there would be none anyway; skip the per-request call
-        timeout_graceful_shutdown=10,
-        proxy_headers=False,
-    )
+    uvicorn.run(create_server_process(), **options)
 
 
 def up(

@@ -78,3 +78,12 @@ def create_server(rt: Runtime | None = None, nudger: Nudger | None = None) -> Fe
     a cached 304's time) and hands every other request to the application."""
     app = create_app(rt, nudger)
     return FeedFastPath(app, app.state.runtime)
+
+
+def create_server_process() -> FeedFastPath:
+    """``create_server`` with JSON logs: what each ``syndicate serve`` process runs (uvicorn
+    imports it by name in every process of ``--workers N``)."""
+    from worker.logs import setup_logging
+
+    setup_logging("INFO")
+    return create_server()
