@@ -27,7 +27,6 @@ import contextlib
 import logging
 import random
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import UTC, datetime, timedelta
@@ -75,7 +74,7 @@ def attempt_many(rt: Runtime, delivery_ids: list[str], pool: Executor | None = N
     lease = rt.settings.webhook_timeout + 30
     # The owner is this call, not this process: a threads-pool worker runs many batches at once
     # under one node name, and two of them must never hold the same delivery.
-    owner = f"{rt.node}:{uuid.uuid4().hex[:12]}"
+    owner = rt.lock_owner()
     start_by = time.monotonic() + lease - rt.settings.webhook_timeout - LEASE_MARGIN
     held = store.lease_deliveries(ids, owner, ttl=lease)
     out = {i: "held by another worker" for i in ids if i not in held}

@@ -21,6 +21,7 @@ from worker.models import Article, RawInput
 from worker.normalize import NormalizeError, normalize
 from worker.runtime import Nudger, Runtime
 from worker.storage import IngestCommit
+from worker.storage.work import HEARTBEAT_TTL
 
 log = logging.getLogger("syndicate.pipeline")
 
@@ -109,7 +110,10 @@ def sweep(rt: Runtime, nudge: Nudger) -> dict[str, int]:
     if ingest_ids:
         nudge.ingest(ingest_ids)
         sent["ingest"] = len(ingest_ids)
-    delivery_ids = store.due_take("deliver", recheck_in=max(grace, rt.settings.webhook_timeout + 5))
+    # Looked at again after an attempt's timeout, or once a lost worker's heartbeat has expired if
+    # that comes first: a recheck while the holder lives is a no-op ("held by another worker").
+    recheck = max(grace, min(rt.settings.webhook_timeout + 5, HEARTBEAT_TTL + grace))
+    delivery_ids = store.due_take("deliver", recheck_in=recheck)
     if delivery_ids:
         nudge.deliver(delivery_ids)
         sent["deliver"] = len(delivery_ids)

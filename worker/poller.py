@@ -18,7 +18,6 @@ import json
 import logging
 import re
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -105,7 +104,7 @@ def poll_source(rt: Runtime, source_id: str, nudge: Nudger) -> str:
     src = rt.config.source(source_id)
     if src is None:
         return f"unknown source '{source_id}'"
-    lock, owner = f"poll:{source_id}", f"{rt.node}:{uuid.uuid4().hex}"
+    lock, owner = f"poll:{source_id}", rt.lock_owner()
     if not rt.store.acquire(lock, owner, ttl=LOCK_TTL):
         return "already being polled"
     try:

@@ -10,7 +10,6 @@ import logging
 import os
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +26,7 @@ FORMATS = ("rss", "atom", "json")
 def publish(rt: Runtime) -> list[str]:
     """Render every dirty feed once; returns the feeds whose bytes changed."""
     store = rt.store
-    owner = f"{rt.node}:{uuid.uuid4().hex[:8]}"  # unique per call: threads share rt.node
+    owner = rt.lock_owner()  # unique per call: threads share rt.node
     if not store.acquire("publish", owner, ttl=120):
         return []  # another worker is rendering; the dirty marks stay for the next round
     changed: list[str] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Protocol
@@ -26,6 +27,18 @@ class Nudger(Protocol):
     def poll(self, source_ids: list[str]) -> None: ...
 
 
+_heartbeat_node: str | None = None  # set in a worker's main process, inherited by its pool
+
+
+def vouch_for_pool() -> str:
+    """In a worker's main process, before its pool starts: from now on the locks and leases this
+    process and its forked pool processes take name this process's heartbeat, so that a worker
+    on another host can take them over once that heartbeat has expired."""
+    global _heartbeat_node
+    _heartbeat_node = f"{socket.gethostname()}:{os.getpid()}"
+    return _heartbeat_node
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -39,6 +52,12 @@ class Runtime:
         from worker.webhooks.http import make_session
 
         return make_session()
+
+    def lock_owner(self) -> str:
+        """A new owner name for one lock or lease: ``host:pid:token``, and ``|hb=NODE`` in a worker
+        (see ``vouch_for_pool`` and ``storage.work.holder_is_dead``)."""
+        owner = f"{self.node}:{uuid.uuid4().hex[:12]}"
+        return owner if _heartbeat_node is None else f"{owner}|hb={_heartbeat_node}"
 
     @cached_property
     def feed_cache(self) -> FeedCache:

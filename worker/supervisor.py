@@ -11,10 +11,10 @@ import logging
 import threading
 from typing import Any
 
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import worker_init, worker_ready, worker_shutdown
 
 from worker import pipeline
-from worker.runtime import runtime
+from worker.runtime import runtime, vouch_for_pool
 
 log = logging.getLogger("syndicate.supervisor")
 INTERVAL = 1.0
@@ -37,6 +37,18 @@ def run(queues: list[str]) -> None:
         except Exception as exc:  # Redis away: keep trying, the worker reconnects by itself
             log.warning("supervisor: %s", exc)
         _stop.wait(INTERVAL)
+
+
+@worker_init.connect
+def _vouch(**_: Any) -> None:
+    """Before the pool forks: its processes' locks name this process's heartbeat, and that
+    heartbeat exists before any of them can take a lock (the supervisor keeps it beating from
+    ``worker_ready`` until the pool has finished its last task)."""
+    node = vouch_for_pool()
+    try:
+        runtime().store.heartbeat(node, {"queues": [], "starting": True})
+    except Exception as exc:  # Redis away: the supervisor's first beat will do
+        log.warning("supervisor: first heartbeat: %s", exc)
 
 
 @worker_ready.connect

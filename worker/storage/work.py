@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -41,23 +42,29 @@ return 0
 """
 
 DEAD_LETTER_LIMIT = 10_000
+HEARTBEAT_TTL = 20.0  # seconds a worker's heartbeat outlives its last beat (one beat per second)
 
 
-def holder_is_dead(holder: str) -> bool:
-    """True when ``holder`` (``host:pid``, see ``Runtime.node``, maybe followed by ``:anything``)
-    is a process of this host that no longer exists. A holder on another host, or a pid that lives
-    (or was reused), counts as alive: its lock then lasts until its time-to-live runs out."""
+def holder_is_dead(holder: str, heartbeat_gone: Callable[[str], bool] = lambda node: False) -> bool:
+    """True when ``holder`` is known to be dead.
+
+    ``holder`` is ``host:pid:token``, maybe followed by ``|hb=NODE`` (``Runtime.lock_owner``): the
+    heartbeat of the worker that ``holder`` belongs to. It is dead when it was a process of this
+    host that no longer exists, or when the heartbeat that vouches for it is gone
+    (``heartbeat_gone(NODE)``: a worker that stopped heartbeating for its TTL, on any host). Any
+    other holder (a pid that lives or was reused, a CLI or web process on another host) counts as
+    alive: its lock then lasts until its time-to-live runs out."""
+    holder, _, vouch = holder.partition("|hb=")
     host, _, rest = holder.partition(":")
     pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) <= 1:
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # EPERM: it exists, under another user
-        return False
-    return False
+    if host == socket.gethostname() and pid.isdigit() and int(pid) > 1:
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except OSError:  # EPERM: it exists, under another user
+            pass
+    return bool(vouch) and heartbeat_gone(vouch)
 
 
 class WorkStore:
@@ -97,8 +104,9 @@ class WorkStore:
         """A lock held by ``owner`` for ``ttl`` seconds (renewed when ``owner`` holds it already).
 
         A lock whose holder was killed (SIGKILL, OOM) is taken over at once when the holder was a
-        process of this host, instead of blocking the work (every feed render, say) until the
-        lock's time-to-live runs out; a holder elsewhere is waited out.
+        process of this host, and once its worker's heartbeat has expired when it was a worker
+        process elsewhere, instead of blocking the work (every feed render, say) until the lock's
+        time-to-live runs out; any other holder is waited out.
         """
         k, ms = key("lock", name), max(1, int(ttl * 1000))
         with guarded(f"lock {name}"):
@@ -109,7 +117,7 @@ class WorkStore:
             if holder == owner:
                 self.r.pexpire(k, ms)
                 return True
-            if holder is not None and holder_is_dead(holder):
+            if holder is not None and holder_is_dead(holder, self._heartbeat_gone):
                 return bool(self._take_over(keys=[k], args=[holder, owner, ms]))
         return False
 
@@ -146,7 +154,10 @@ class WorkStore:
             return text(self.r.set(key("marker", name), value, get=True)) != value
 
     # -- heartbeats ---------------------------------------------------------------------------
-    def heartbeat(self, node: str, info: dict[str, Any], ttl: float = 20.0) -> None:
+    def _heartbeat_gone(self, node: str) -> bool:
+        return not self.r.exists(key("hb", node))
+
+    def heartbeat(self, node: str, info: dict[str, Any], ttl: float = HEARTBEAT_TTL) -> None:
         payload = json.dumps({**info, "at": now()})
         with guarded("heartbeat"):
             self.r.set(key("hb", node), payload, ex=max(1, int(ttl)))
