@@ -128,9 +128,16 @@ def test_leases_of_a_batch_are_exclusive_and_carry_the_records(store: Store) -> 
     assert set(store.lease_deliveries(["dlv_0001", "dlv_0002"], "me:1:b", ttl=30)) == {"dlv_0001"}
 
 
+def _subscribe(store: Store, sub_id: str = "sub_1") -> None:
+    store.save_subscription(
+        Subscription(id=sub_id, url="https://example.org/h", audience="global", created_at=T0, secrets=["a"])
+    )
+
+
 def test_write_deliveries_writes_outcomes_and_frees_leases(store: Store) -> None:
     from worker.storage.attempts import DeliveryWrites
 
+    _subscribe(store)
     for n in range(1, 6):
         store.save_delivery(delivery(n, "pending"), due_at=time.time() + 60)
     owner = "me:1:a"
@@ -170,3 +177,25 @@ def test_update_subscriptions_changes_each_current_record_once(store: Store) -> 
     )
     assert all(store.subscription(i).last_success_at == T0 for i in ("sub_1", "sub_2"))  # type: ignore[union-attr]
     assert store.subscription("sub_gone") is None
+
+
+def test_a_deleted_subscription_takes_its_delivery_log_along(store: Store) -> None:
+    from worker.storage.attempts import DeliveryWrites
+
+    _subscribe(store, "sub_1")
+    _subscribe(store, "sub_2")
+    for n in range(1, 5):
+        store.save_delivery(delivery(n))
+    store.save_delivery(delivery(5, "pending"), due_at=time.time() + 60)  # an attempt still to come
+    store.save_delivery(delivery(6, sub="sub_2"))
+    assert store.delete_subscription("sub_1")
+    assert [d.id for d in store.deliveries("sub_1")] == ["dlv_0005"]  # only what is still due
+    assert all(store.delivery(f"dlv_{n:04d}") is None for n in range(1, 5))
+    assert [d.id for d in store.deliveries()] == ["dlv_0006", "dlv_0005"]  # the global log too
+    # The pending one ends at its attempt ("subscription deleted") and goes then.
+    w = DeliveryWrites(owner="me:1:a", leases=[])
+    w.saves.append((delivery(5, "dead"), None))
+    store.write_deliveries(w, keep=1000)
+    assert store.deliveries("sub_1") == [] and store.delivery("dlv_0005") is None
+    assert [d.id for d in store.deliveries("sub_2")] == ["dlv_0006"]  # others untouched
+    assert store.r.exists("syn:dlv-log:sub_1") == 0

@@ -234,14 +234,18 @@ class AttemptStore:
                 p.zadd(key("due", "deliver"), due)
             for name, amount in w.counters.items():
                 p.hincrbyfloat(key("stats"), name, amount)
-            first = len(p.command_stack)  # the log sizes come back from here on
+            first = len(p.command_stack)  # the log sizes, then whether each sub exists, from here
             for sub_id in final:
                 p.zcard(key("dlv-log", sub_id))
+            for sub_id in final:
+                p.exists(key("sub", sub_id))
             if w.leases:
                 release(keys=[_lease_key(i) for i in w.leases], args=[w.owner], client=p)
-            sizes = p.execute()[first : first + len(final)]
-        for sub_id, size in zip(final, sizes, strict=True):
-            if keep and int(size) > keep:
+            answers = p.execute()[first : first + 2 * len(final)]
+        for sub_id, size, exists in zip(final, answers[: len(final)], answers[len(final) :], strict=True):
+            if not exists:  # deleted: its last deliveries go too
+                self.trim_deliveries(sub_id, 0)
+            elif keep and int(size) > keep:
                 self.trim_deliveries(sub_id, keep)
 
     def release_leases(self, ids: list[str], owner: str) -> None:

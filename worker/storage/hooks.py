@@ -71,6 +71,9 @@ class HookStore:
             p.srem(key("subs", sub.audience), sub_id)
             p.incr(key("subs-version"))
             p.execute()
+        # Its delivery log goes with it; deliveries still due end as "subscription deleted" at
+        # their next attempt and are dropped then (write_deliveries).
+        self.trim_deliveries(sub_id, keep=0)
         return True
 
     def subscriptions_version(self) -> int:
@@ -126,10 +129,11 @@ class HookStore:
         return [Delivery.model_validate_json(raw) for raw in rows if raw]
 
     def trim_deliveries(self, subscription_id: str, keep: int) -> int:
-        """Forget the oldest finished deliveries beyond ``keep`` for one subscription."""
+        """Forget the oldest finished deliveries beyond ``keep`` (0: every finished one) for one
+        subscription; deliveries still due are kept."""
         log = key("dlv-log", subscription_id)
         with guarded("trim deliveries"):
-            old = [m.decode() for m in self.r.zrange(log, 0, -keep - 1)] if keep else []
+            old = [m.decode() for m in self.r.zrange(log, 0, -keep - 1)]
             if not old:
                 return 0
             pending = self.r.zmscore(key("due", "deliver"), old)
