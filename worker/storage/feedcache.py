@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -49,7 +48,7 @@ class FeedCache:
         self._url = url
         self._store = store
         self._max_bytes = max_bytes
-        self._feeds: OrderedDict[str, FeedBytes] = OrderedDict()
+        self._feeds: dict[str, FeedBytes] = {}  # insertion order: the oldest kept first
         self._sections: dict[str, str] | None = None
         self._bytes = 0
         self._gen = 0
@@ -81,12 +80,10 @@ class FeedCache:
 
     def feed(self, feed: str, fmt: str) -> FeedBytes | None:
         """The feed, from the cache or read from Redis (and then kept)."""
-        name = f"{feed}:{fmt}"
         hit = self.cached(feed, fmt)
         if hit is not None:
             return hit
-        value = self._read(lambda: self._store.feed(feed, fmt), lambda v: self._keep(name, v))
-        return value
+        return self._read(lambda: self._store.feed(feed, fmt), lambda v: self._keep(f"{feed}:{fmt}", v))
 
     def sections(self) -> dict[str, str]:
         hit = self.cached_sections()
@@ -104,17 +101,18 @@ class FeedCache:
         return value
 
     def _keep(self, name: str, value: FeedBytes) -> None:
-        size = len(value.body) + len(value.gzipped or b"")
-        if size > self._max_bytes:
+        if _size(value) > self._max_bytes:
             return
+        self._drop(name)
+        self._feeds[name] = value
+        self._bytes += _size(value)
+        while self._bytes > self._max_bytes:  # the oldest kept go first
+            self._drop(next(iter(self._feeds)))
+
+    def _drop(self, name: str) -> None:
         old = self._feeds.pop(name, None)
         if old is not None:
-            self._bytes -= len(old.body) + len(old.gzipped or b"")
-        self._feeds[name] = value
-        self._bytes += size
-        while self._bytes > self._max_bytes:
-            _, dropped = self._feeds.popitem(last=False)
-            self._bytes -= len(dropped.body) + len(dropped.gzipped or b"")
+            self._bytes -= _size(old)
 
     def _keep_sections(self, value: dict[str, str]) -> None:
         self._sections = value
@@ -145,9 +143,7 @@ class FeedCache:
                 if name == SECTIONS_KEY:
                     self._sections = None
                 elif name.startswith(FEED_PREFIX):
-                    old = self._feeds.pop(name.removeprefix(FEED_PREFIX), None)
-                    if old is not None:
-                        self._bytes -= len(old.body) + len(old.gzipped or b"")
+                    self._drop(name.removeprefix(FEED_PREFIX))
 
     def start(self) -> FeedCache:
         """Start listening (a daemon thread); the cache fills only once it is subscribed."""
@@ -211,3 +207,7 @@ class FeedCache:
         finally:
             conn.disconnect()
             client.close()
+
+
+def _size(feed: FeedBytes) -> int:
+    return len(feed.body) + len(feed.gzipped or b"")
