@@ -26,6 +26,7 @@ FORMATS = ("rss", "atom", "json")
 def publish(rt: Runtime) -> list[str]:
     """Render every dirty feed once; returns the feeds whose bytes changed."""
     store = rt.store
+    rt.live_config.refresh()  # the files as they are now: they may be why the feeds are dirty
     owner = rt.lock_owner()  # unique per call: threads share rt.node
     if not store.acquire("publish", owner, ttl=120):
         return []  # another worker is rendering; the dirty marks stay for the next round

@@ -12,6 +12,7 @@ from typing import Protocol
 import requests
 
 from worker.config import Config, load_config
+from worker.config_reload import LiveConfig
 from worker.models import Subscription
 from worker.settings import Settings
 from worker.storage import Store
@@ -42,10 +43,15 @@ def vouch_for_pool() -> str:
 @dataclass
 class Runtime:
     settings: Settings
-    config: Config
+    live_config: LiveConfig
     store: Store
     node: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     _subs_cache: tuple[int, dict[str, list[Subscription]]] | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        """The configuration in force: read again when its files change (``config_reload``)."""
+        return self.live_config.current()
 
     @cached_property
     def session(self) -> requests.Session:
@@ -83,9 +89,9 @@ class Runtime:
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
-        config = load_config(settings.config_dir)
+        config = LiveConfig(settings.config_dir, load_config(settings.config_dir))
         store = Store(settings.redis_url, redeliver_after=settings.redeliver_after)
-        return cls(settings=settings, config=config, store=store)
+        return cls(settings=settings, live_config=config, store=store)
 
 
 _current: Runtime | None = None

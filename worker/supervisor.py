@@ -27,7 +27,8 @@ def run(queues: list[str]) -> None:
         try:
             rt = runtime()
             rt.store.heartbeat(rt.node, {"queues": queues})
-            if first:
+            # At start, and when a new configuration is in force (config_reload): render again.
+            if rt.store.first_sight("config", rt.config.digest) or first:
                 pipeline.mark_all_feeds_dirty(rt)
                 first = False
             if rt.store.acquire("sweeper", rt.node, ttl=5 * INTERVAL):

@@ -1,0 +1,58 @@
+"""A config edit reaches running workers and the web server without a restart."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import requests
+
+from tests.integration.test_end_to_end import TITLE, post_seed
+from tests.support import ROOT, Api, RedisServer, base_env, free_port, start_web, start_worker, wait_for
+
+KZ = "\n  kz:\n    language: ru\n    regions: [KZ]\n    title: Kazakhstan\n"
+
+
+def test_an_audience_added_while_running(redis_server: RedisServer, tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    port = free_port()
+    env = base_env(
+        redis_server.url, SYNDICATE_CONFIG_DIR=str(config), SYNDICATE_BASE_URL=f"http://127.0.0.1:{port}"
+    )
+    worker = start_worker(env, tmp_path / "worker.log")
+    web = start_web(env, tmp_path / "web.log", port)
+    try:
+        api = Api(port)
+        api.wait_published(post_seed(api))
+        assert api.get("/feeds/kz/all.rss").status_code == 404  # no such audience yet
+        good = (config / "audiences.yaml").read_text()
+        (config / "audiences.yaml").write_text(good + KZ)
+        wait_for(lambda: api.get("/feeds/kz/all.rss").ok, 30, 0.2, "the kz feed")
+        # Articles ingested from now on reach the new audience (earlier ones are not re-indexed,
+        # as after a restart).
+        doc = {"guid": "after-kz", "source": "rferl", "title": "Steppe news", "language": "en",
+               "published_at": "2024-01-01T00:00:00Z", "body_html": "<p>From the steppe.</p>"}  # fmt: skip
+        assert api.post_article(json.dumps(doc), "application/json").status_code == 202
+        kz = wait_for(
+            lambda: (r := api.get("/feeds/kz/all.rss")).ok and "Steppe news" in r.text and r, 30, 0.2
+        )
+        assert TITLE not in kz.text
+        by_location = requests.get(api.base + "/feeds/all.rss", headers={"CF-IPCountry": "KZ"}, timeout=5)
+        assert by_location.content == kz.content  # the web server routes KZ readers there too
+        # A broken edit: everything keeps running on the configuration in force, and says why.
+        (config / "audiences.yaml").write_text(
+            good + KZ + "\n  xx:\n    language: en\n    regions: [UA-99]\n"
+        )
+        wait_for(  # the web server looks at the files when a request needs the config
+            lambda: api.get("/feeds/kz/all.rss").ok and "UA-99" in (tmp_path / "web.log").read_text(),
+            15,
+            0.2,
+            "the web server's error line",
+        )
+        wait_for(lambda: "UA-99" in (tmp_path / "worker.log").read_text(), 15, 0.2, "the worker's error line")
+        assert api.get("/feeds/kz/all.rss").ok and api.get("/readyz").ok
+    finally:
+        web.stop()
+        worker.stop()
