@@ -70,5 +70,11 @@ class LiveConfig:
             log.error("config change not applied, still using the previous one: %s", exc)
             return
         if fresh.digest != self._config.digest:
+            moved = fresh.audiences != self._config.audiences
             self._config = fresh
             log.info("config reloaded", extra={"config_digest": fresh.digest[:12]})
+            if moved:
+                log.warning(
+                    "audiences changed: articles ingested from now on follow them; run "
+                    "`syndicate reindex` once to apply them to the articles already stored"
+                )

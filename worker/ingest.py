@@ -34,9 +34,14 @@ def plan_ingest(
     subscriptions: Mapping[str, Sequence[Subscription]],
     at: datetime,
     payload_cap: int,
+    revisit: bool = False,
 ) -> IngestCommit | None:
-    """The commit for ``article``, or None when it is identical to the stored version."""
-    if previous is not None and previous.article == article:
+    """The commit for ``article``, or None when it is identical to the stored version.
+
+    With ``revisit`` (``article`` is the stored one, the configuration may have changed): the
+    commit only if the audiences it is visible to changed, with events only for those flips
+    (``article.published`` / ``article.withdrawn``), never ``article.updated``."""
+    if not revisit and previous is not None and previous.article == article:
         return None
     today: date = at.date()
     version = 1 if previous is None else previous.version + 1
@@ -64,7 +69,7 @@ def plan_ingest(
             for suffix in suffixes:
                 commit.index_add[suffix] = score
         event = _event_type(aid in was_visible, view is not None)
-        if event is None:
+        if event is None or (revisit and event == "article.updated"):
             continue
         shown = view or AudienceArticle(audience=aid, article=article, notices=[])
         eid = event_id(article.id, version, event, aid)
@@ -89,6 +94,8 @@ def plan_ingest(
                     next_attempt_at=at,
                 )
             )
+    if revisit and set(commit.audiences) == was_visible:
+        return None
     if not commit.audiences:
         commit.status = "withdrawn"
     return commit

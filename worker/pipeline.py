@@ -131,3 +131,35 @@ def mark_all_feeds_dirty(rt: Runtime) -> None:
     sections = list(rt.store.sections())
     feeds = [f"{a.id}/{s}" for a in rt.config.audiences for s in ["all", *sections]]
     rt.store.mark_dirty(feeds)
+
+
+def revisit(rt: Runtime, article_ids: list[str], nudge: Nudger) -> int:
+    """Apply the configuration in force to stored articles (their audiences, after a change of
+    audiences or regions): index changes and published/withdrawn events where visibility flips.
+    Returns how many changed. Safe to repeat; an article with new input staged is left to its
+    ingest, which applies the configuration anyway."""
+    store = rt.store
+    previous = store.articles_by_id(article_ids)
+    subs = rt.subscriptions_by_audience()
+    at = datetime.now(UTC)
+    changed, deliveries = 0, []
+    for stored in previous.values():
+        commit = plan_ingest(
+            stored.article,
+            stored,
+            audiences=rt.config.audiences,
+            notices=rt.config.notices,
+            subscriptions=subs,
+            at=at,
+            payload_cap=rt.settings.webhook_payload_cap,
+            revisit=True,
+        )
+        if commit is not None and store.commit_revisit(commit, stored.version):
+            changed += 1
+            deliveries += [d.id for d in commit.deliveries]
+            log.info("article revisited", extra={"article_id": stored.article.id, "version": commit.version})
+    if changed:
+        nudge.publish()
+    if deliveries:
+        nudge.deliver(deliveries)
+    return changed

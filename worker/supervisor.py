@@ -22,15 +22,16 @@ _stop = threading.Event()
 
 
 def run(queues: list[str]) -> None:
-    first = True
+    rendered_for = ""  # the config digest every feed was last marked for rendering under
     while not _stop.is_set():
         try:
             rt = runtime()
             rt.store.heartbeat(rt.node, {"queues": queues})
-            # At start, and when a new configuration is in force (config_reload): render again.
-            if rt.store.first_sight("config", rt.config.digest) or first:
+            # At start, and when this process's configuration changed (config_reload, including a
+            # roll-back to an earlier one): render everything again.
+            if rt.config.digest != rendered_for:
                 pipeline.mark_all_feeds_dirty(rt)
-                first = False
+                rendered_for = rt.config.digest
             if rt.store.acquire("sweeper", rt.node, ttl=5 * INTERVAL):
                 from worker.tasks import nudger
 

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import requests
 
 from tests.integration.test_end_to_end import TITLE, post_seed
-from tests.support import ROOT, Api, RedisServer, base_env, free_port, start_web, start_worker, wait_for
+from tests.support import (
+    ROOT,
+    Api,
+    Receiver,
+    RedisServer,
+    base_env,
+    free_port,
+    start_web,
+    start_worker,
+    wait_for,
+)
 
 KZ = "\n  kz:\n    language: ru\n    regions: [KZ]\n    title: Kazakhstan\n"
 
@@ -53,6 +65,62 @@ def test_an_audience_added_while_running(redis_server: RedisServer, tmp_path: Pa
         )
         wait_for(lambda: "UA-99" in (tmp_path / "worker.log").read_text(), 15, 0.2, "the worker's error line")
         assert api.get("/feeds/kz/all.rss").ok and api.get("/readyz").ok
+    finally:
+        web.stop()
+        worker.stop()
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "worker.cli", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+
+
+def test_reindex_applies_a_moved_region_to_stored_articles(
+    redis_server: RedisServer, tmp_path: Path, receiver: Receiver
+) -> None:
+    """Kherson (UA-65) is first nobody's region (so the default audience's), then ru's. An article
+    restricted there moves from ru to global once `syndicate reindex` has run."""
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    audiences = config / "audiences.yaml"
+    full = audiences.read_text()
+    assert ", UA-65]" in full
+    audiences.write_text(full.replace(", UA-65]", "]"))
+    port = free_port()
+    env = base_env(
+        redis_server.url, SYNDICATE_CONFIG_DIR=str(config), SYNDICATE_BASE_URL=f"http://127.0.0.1:{port}"
+    )
+    worker = start_worker(env, tmp_path / "worker.log")
+    web = start_web(env, tmp_path / "web.log", port)
+    try:
+        api = Api(port)
+        api.subscribe(receiver.url, "global")
+        api.subscribe(receiver.url, "ru")
+        doc = {"guid": "kherson-1", "source": "rferl", "title": "Kherson report", "language": "en",
+               "published_at": "2024-01-01T00:00:00Z", "body_html": "<p>Report.</p>",
+               "restricted_regions": ["UA-65"]}  # fmt: skip
+        r = api.post_article(json.dumps(doc), "application/json")
+        assert r.status_code == 202
+        api.wait_published(r.json()["id"])
+        wait_for(lambda: "Kherson report" in api.get("/feeds/ru/all.rss").text, 20)
+        assert "Kherson report" not in api.get("/feeds/global/all.rss").text
+        wait_for(lambda: len(receiver.received) == 1, 20)  # published, to ru
+        audiences.write_text(full)  # UA-65 is ru's again
+        done = _cli(env, "reindex")
+        assert done.returncode == 0 and "1 changed" in done.stderr, done.stderr
+        wait_for(lambda: "Kherson report" in api.get("/feeds/global/all.rss").text, 20, 0.2, "in global")
+        wait_for(lambda: "Kherson report" not in api.get("/feeds/ru/all.rss").text, 20, 0.2, "gone from ru")
+        wait_for(lambda: len(receiver.received) == 3, 20)
+        events = sorted((m.json()["type"], m.json()["data"]["audience"]) for m in receiver.received[1:])
+        assert events == [("article.published", "global"), ("article.withdrawn", "ru")]
+        again = _cli(env, "reindex")
+        assert again.returncode == 0 and "0 changed" in again.stderr
     finally:
         web.stop()
         worker.stop()

@@ -199,3 +199,39 @@ def test_a_deleted_subscription_takes_its_delivery_log_along(store: Store) -> No
     assert store.deliveries("sub_1") == [] and store.delivery("dlv_0005") is None
     assert [d.id for d in store.deliveries("sub_2")] == ["dlv_0006"]  # others untouched
     assert store.r.exists("syn:dlv-log:sub_1") == 0
+
+
+def test_a_revisit_never_overwrites_newer_input(store: Store) -> None:
+    """commit_revisit writes only over the version it was planned from, and never while a new
+    input is staged (the ingest of that input applies the configuration, and must not lose it)."""
+    from worker.ingest import plan_ingest
+    from worker.models import Article, Audience
+    from worker.storage import IngestCommit, StoredArticle
+
+    one = [Audience(id="global", language="en", default=True)]
+    two = [*one, Audience(id="kz", language="ru", regions=["KZ"])]
+    a = Article(id="rferl-9", source="rferl", title="T", language="en", body_text="B", body_html="<p>B</p>",
+                content_hash="h", published_at=T0)  # fmt: skip
+
+    def planned(
+        audiences: list[Audience], previous: StoredArticle | None = None, revisit: bool = False
+    ) -> IngestCommit | None:
+        return plan_ingest(a, previous, audiences=audiences, notices=[], subscriptions={}, at=T0,
+                           payload_cap=1 << 20, revisit=revisit)  # fmt: skip
+
+    store.stage(a)
+    first = planned(one)
+    assert first is not None and store.commit_ingest(store.staged(a.id) or "", first)
+    stored = store.article(a.id)
+    assert stored is not None and stored.audiences == ["global"]
+    revisit = planned(two, stored, revisit=True)
+    assert revisit is not None and revisit.version == 2
+    store.stage(a.model_copy(update={"title": "Newer"}))
+    assert not store.commit_revisit(revisit, stored.version)  # new input waits: left to its ingest
+    assert store.staged(a.id) is not None and store.article(a.id).version == 1  # type: ignore[union-attr]
+    store.r.delete("syn:staged:rferl-9")
+    assert not store.commit_revisit(revisit, stored.version + 1)  # planned from another version
+    assert store.commit_revisit(revisit, stored.version)
+    after = store.article(a.id)
+    assert after is not None and after.version == 2 and sorted(after.audiences) == ["global", "kz"]
+    assert store.index_count("kz:all") == 1

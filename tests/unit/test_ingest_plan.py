@@ -141,3 +141,59 @@ def test_ids_are_deterministic_so_a_repeated_plan_writes_the_same_deliveries() -
     a, b = plan(article()), plan(article())
     assert a is not None and b is not None
     assert [d.id for d in a.deliveries] == [d.id for d in b.deliveries]
+
+
+# -- revisits: the stored article under a configuration that may have changed ---------------------
+
+
+def revisit(a: Article, previous: StoredArticle, audiences: list[Audience] = AUDIENCES):
+    return plan_ingest(
+        a,
+        previous,
+        audiences=audiences,
+        notices=NOTICES,
+        subscriptions=SUBS,
+        at=AT,
+        payload_cap=256 * 1024,
+        revisit=True,
+    )
+
+
+def _as_stored(a: Article, audiences: list[Audience] = AUDIENCES, version: int = 1) -> StoredArticle:
+    first = plan_ingest(
+        a, None, audiences=audiences, notices=NOTICES, subscriptions=SUBS, at=AT, payload_cap=256 * 1024
+    )
+    assert first is not None
+    return stored(a, first.audiences, version)
+
+
+def test_revisit_with_nothing_changed_does_nothing() -> None:
+    a = article(restricted_regions=["UA-65"])
+    assert revisit(a, _as_stored(a)) is None
+
+
+def test_revisit_follows_a_region_that_moved_to_another_audience() -> None:
+    """UA-65 (unclaimed: the default audience's) now belongs to ru: an article restricted there
+    is withdrawn from ru and, no longer restricted anywhere global covers, published there."""
+    a = article(restricted_regions=["UA-65"])
+    before = _as_stored(a, version=3)
+    assert before.audiences == ["ru"]
+    wider = [AUDIENCES[0], Audience(id="ru", language="ru", regions=["RU", "UA-43", "UA-65"])]
+    c = revisit(a, before, wider)
+    assert c is not None and c.version == 4 and c.audiences == ["global"]
+    assert {"ru:all", "ru:world"} <= set(c.index_remove) and {"global:all", "global:world"} <= set(
+        c.index_add
+    )
+    assert sorted((d.subscription_id, d.type) for d in c.deliveries) == [
+        ("g1", "article.published"),
+        ("r1", "article.withdrawn"),
+    ]
+
+
+def test_revisit_publishes_to_a_new_audience() -> None:
+    a = article()
+    more = [*AUDIENCES, Audience(id="kz", language="ru", regions=["KZ"])]
+    c = revisit(a, _as_stored(a), more)
+    assert c is not None and sorted(c.audiences) == ["global", "kz", "ru"]
+    assert {"kz:all", "kz:world"} <= set(c.index_add)
+    assert c.deliveries == []  # nobody subscribes to kz yet; global and ru get no "updated"

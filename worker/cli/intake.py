@@ -1,4 +1,5 @@
-"""``syndicate ingest``: send files to the ingest queue."""
+"""``syndicate ingest``: send files to the ingest queue; ``syndicate reindex``: apply the
+configuration to the articles already stored."""
 
 from __future__ import annotations
 
@@ -97,3 +98,25 @@ def _wait_published(rt, ids: list[str], timeout: float) -> None:  # type: ignore
             time.sleep(0.1)
     if pending:
         fail(f"{len(pending)} article(s) not published after {timeout:.0f} s")
+
+
+def reindex() -> None:
+    """Apply the current `config/` to every stored article: after a change of audiences or
+    their regions, articles are withdrawn where they are now restricted and published where they
+    now may be shown (with `article.withdrawn` / `article.published` webhooks). Articles ingested
+    after a change follow it anyway; run this once the new config is in place everywhere.
+
+    Example: `syndicate reindex`
+    """
+    from worker.pipeline import revisit
+    from worker.tasks import nudger
+
+    rt = runtime_or_fail()
+    seen = changed = 0
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("reindexing", total=None)
+        for ids in rt.store.article_id_batches():
+            changed += revisit(rt, ids, nudger)
+            seen += len(ids)
+            bar.update(task, advance=len(ids), description=f"reindexing: {changed} changed")
+    err.print(f"{seen} articles looked at, {changed} changed audiences")

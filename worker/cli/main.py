@@ -31,6 +31,7 @@ for command in (roles.up, roles.worker, roles.beat, roles.serve):
     app.command()(command)
 for command in (
     intake.ingest,
+    intake.reindex,
     manage.deliveries,
     manage.replay,
     manage.audiences,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -168,6 +169,39 @@ class ArticleStore:
         p.zrem(key("due", "ingest"), aid)
         p.hincrby(key("stats"), "articles_ingested", 1)
         p.hincrby(key("stats"), "events_created", commit.events)
+
+    def commit_revisit(self, commit: IngestCommit, previous_version: int) -> bool:
+        """Apply a revisit (``plan_ingest(..., revisit=True)``) if the article is still at
+        ``previous_version`` and no new input is staged for it (its ingest applies the
+        configuration itself); False, with nothing written, otherwise."""
+        art, staged = key("art", commit.article.id), key("staged", commit.article.id)
+        with guarded("commit revisit"), self.r.pipeline(transaction=True) as p:
+            try:
+                p.watch(art, staged)
+                if p.exists(staged) or text(p.hget(art, "version")) != str(previous_version):
+                    p.unwatch()
+                    return False
+                stale = self._stale_archive_pages(p, [commit])
+                p.multi()
+                self._write_commit(p, commit)
+                for feed in stale:
+                    p.hincrby(key("dirty"), feed, 1)
+                p.execute()
+                return True
+            except WatchError:
+                return False
+
+    def article_id_batches(self, size: int = 500) -> Iterator[list[str]]:
+        """The ids of every stored article, ``size`` at a time (SCAN: Redis is never blocked)."""
+        prefix, batch = key("art", ""), []
+        with guarded("list articles"):
+            for k in self.r.scan_iter(match=prefix + "*", count=size):
+                batch.append(str(text(k)).removeprefix(prefix))
+                if len(batch) >= size:
+                    yield batch
+                    batch = []
+        if batch:
+            yield batch
 
     def drop_staged(self, article_id: str, staged_json: str) -> None:
         """Forget a staged input that needs no work (unchanged re-ingest)."""

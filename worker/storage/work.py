@@ -153,12 +153,6 @@ class WorkStore:
         with guarded(f"marker {name}"):
             return text(self.r.set(key("marker", name), value, get=True)) != value
 
-    def first_sight(self, name: str, value: str) -> bool:
-        """True the first time ``value`` is seen under ``name``, across all hosts. (A set, not a
-        marker: two values in use at once, as in a rolling update, do not take turns.)"""
-        with guarded(f"note {name}"):
-            return bool(self.r.sadd(key("seen", name), value))
-
     # -- heartbeats ---------------------------------------------------------------------------
     def _heartbeat_gone(self, node: str) -> bool:
         return not self.r.exists(key("hb", node))
