@@ -151,6 +151,18 @@ class Proc:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
 
 
+def run_cli(env: dict[str, str], *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    """``syndicate ARGS...`` run to the end; wide output so tables do not wrap."""
+    return subprocess.run(
+        [sys.executable, "-m", "worker.cli", *args],
+        env={**env, "COLUMNS": "250"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def start_worker(
     env: dict[str, str],
     log: Path,

@@ -24,6 +24,7 @@ import urllib3.util.connection
 import yaml
 
 from tests.support import ROOT, Proc, Receiver, start_worker, wait_for
+from tests.support import run_cli as cli
 from worker import fetch, poller
 from worker.runtime import Runtime
 from worker.settings import Settings
@@ -133,17 +134,6 @@ def write_config(folder: Path, sources: list[dict[str, Any]]) -> Path:
 
 def source(sid: str, url: str, **extra: Any) -> dict[str, Any]:
     return {"id": sid, "url": url, "publisher": "upstream", "every": 60, **extra}
-
-
-def cli(env: dict[str, str], *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "worker.cli", *args],
-        env={**env, "COLUMNS": "250"},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 class Recorder:

@@ -9,8 +9,6 @@ has its own receiver and its own section, so that it only sees its own events.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -23,7 +21,6 @@ import requests
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from tests.support import (
-    ROOT,
     Api,
     Proc,
     Received,
@@ -35,6 +32,7 @@ from tests.support import (
     start_worker,
     wait_for,
 )
+from tests.support import run_cli as cli
 
 ATTEMPTS = 4  # the first attempt and the 3 retries of the schedule below
 TIMEOUT = 1.5
@@ -133,17 +131,6 @@ def final_delivery(api: Api, sub_id: str, count: int = 1) -> list[dict[str, Any]
         return rows if len(final) >= count else None
 
     return list(wait_for(done, 60, 0.2, what=f"{count} final deliveries of {sub_id}"))
-
-
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "worker.cli", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def ok(_: int, __: Received) -> tuple[int, dict[str, str], bytes]:

@@ -117,16 +117,20 @@ class ArticleStore:
                 if [text(v) for v in current] != [s for s, _ in items]:
                     p.unwatch()
                     return False
-                stale = self._stale_archive_pages(p, [c for _, c in items])
-                p.multi()
-                for _, commit in items:
-                    self._write_commit(p, commit)
-                for feed in stale:
-                    p.hincrby(key("dirty"), feed, 1)
-                p.execute()
+                self._apply(p, [c for _, c in items])
                 return True
             except WatchError:
                 return False
+
+    def _apply(self, p: Any, commits: list[IngestCommit]) -> None:
+        """Write ``commits`` in the transaction of the watching pipeline ``p``."""
+        stale = self._stale_archive_pages(p, commits)
+        p.multi()
+        for commit in commits:
+            self._write_commit(p, commit)
+        for feed in stale:
+            p.hincrby(key("dirty"), feed, 1)
+        p.execute()
 
     def _stale_archive_pages(self, p: Any, commits: list[IngestCommit]) -> list[str]:
         """Full archive pages that lose an article must be rendered again."""
@@ -181,12 +185,7 @@ class ArticleStore:
                 if p.exists(staged) or text(p.hget(art, "version")) != str(previous_version):
                     p.unwatch()
                     return False
-                stale = self._stale_archive_pages(p, [commit])
-                p.multi()
-                self._write_commit(p, commit)
-                for feed in stale:
-                    p.hincrby(key("dirty"), feed, 1)
-                p.execute()
+                self._apply(p, [commit])
                 return True
             except WatchError:
                 return False
