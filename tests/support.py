@@ -179,6 +179,20 @@ def start_web(env: dict[str, str], log: Path, port: int) -> Proc:
     return p
 
 
+def serve_in_thread(handler: type[BaseHTTPRequestHandler], port: int = 0) -> ThreadingHTTPServer:
+    """A threaded HTTP server on 127.0.0.1 (``port`` 0: a free one), serving in a daemon thread."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def stop_server(server: ThreadingHTTPServer | None) -> None:
+    if server is not None:
+        server.shutdown()
+        server.server_close()
+
+
 @dataclass
 class Received:
     headers: dict[str, str]
@@ -225,9 +239,7 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve_in_thread(Handler, port)
         return self
 
     @property
@@ -236,9 +248,7 @@ class Receiver:
         return int(self.server.server_address[1])
 
     def stop(self) -> None:
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
+        stop_server(self.server)
 
     def webhook_ids(self) -> dict[str, set[str]]:
         """Article id -> the distinct ``webhook-id`` headers received for it."""

@@ -21,7 +21,7 @@ from typing import Any
 
 import requests
 
-from tests.support import free_port, wait_for
+from tests.support import free_port, serve_in_thread, stop_server, wait_for
 
 
 @dataclass
@@ -76,15 +76,11 @@ class CountingReceiver:
                 self.end_headers()
                 self.wfile.write(b"ok")
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve_in_thread(Handler)
         return self
 
     def stop(self) -> None:
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
+        stop_server(self.server)
 
 
 NGINX_CONF = """

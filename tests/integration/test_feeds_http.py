@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -15,7 +14,7 @@ import pytest
 import requests
 
 from tests.integration.test_end_to_end import TITLE, post_seed
-from tests.support import Api, free_port, start_web, start_worker, wait_for
+from tests.support import Api, free_port, serve_in_thread, start_web, start_worker, wait_for
 
 
 def _published(api: Api) -> requests.Response:
@@ -77,8 +76,7 @@ class Hub:
                 self.send_response(204)
                 self.end_headers()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve_in_thread(Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hub"
 
 

@@ -23,7 +23,7 @@ import pytest
 import urllib3.util.connection
 import yaml
 
-from tests.support import ROOT, Proc, Receiver, start_worker, wait_for
+from tests.support import ROOT, Proc, Receiver, serve_in_thread, start_worker, stop_server, wait_for
 from tests.support import run_cli as cli
 from worker import fetch, poller
 from worker.runtime import Runtime
@@ -93,15 +93,11 @@ class FeedServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve_in_thread(Handler)
         return self
 
     def stop(self) -> None:
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
+        stop_server(self.server)
 
 
 def rss(*items: tuple[str, str, str], link: Callable[[str], str] | None = None) -> bytes:
