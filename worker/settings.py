@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 DEFAULT_GEO_HEADERS = "CloudFront-Viewer-Country,CloudFront-Viewer-Country-Region,CF-IPCountry"
 DEFAULT_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,36000"
@@ -29,6 +29,11 @@ class Settings(BaseModel):
     base_url: str = "http://127.0.0.1:8000"
     config_dir: Path = Path("config")
     geo_headers: str = DEFAULT_GEO_HEADERS
+    # Private, loopback, link-local and reserved targets for every outgoing request (webhooks,
+    # upstream polls and pages, WebSub hubs): development and tests only. The old name
+    # SYNDICATE_WEBHOOK_ALLOW_PRIVATE is an alias: either set to 1 allows them, and both
+    # fields then read True.
+    allow_private_targets: bool = False
     webhook_allow_private: bool = False
     webhook_retry_schedule: str = DEFAULT_RETRY_SCHEDULE
     webhook_timeout: float = 15.0
@@ -54,6 +59,13 @@ class Settings(BaseModel):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
+
+    @model_validator(mode="after")
+    def _alias_allow_private(self) -> Settings:
+        either = self.allow_private_targets or self.webhook_allow_private
+        object.__setattr__(self, "allow_private_targets", either)  # frozen: set once, here
+        object.__setattr__(self, "webhook_allow_private", either)
+        return self
 
     @cached_property
     def geo_header_names(self) -> list[str]:

@@ -43,10 +43,10 @@ class SubscriptionPatch(BaseModel):
 
 
 def _check_target(rt: Runtime, url: str) -> None:
-    allow = rt.settings.webhook_allow_private
+    allow = rt.settings.allow_private_targets
     if allow:
         log.warning(
-            "SYNDICATE_WEBHOOK_ALLOW_PRIVATE=1: private webhook targets are allowed (development only)"
+            "SYNDICATE_ALLOW_PRIVATE_TARGETS=1: private webhook targets are allowed (development only)"
         )
     check_url(url, allow_private=allow)  # raises ForbiddenTarget (a ValueError)
 
