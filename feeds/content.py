@@ -86,9 +86,10 @@ def item_text(item: AudienceArticle) -> str:
 
 
 def item_summary(article: Article) -> str:
-    """Plain-text summary, never empty and never with a notice: the article's own, else its first paragraph.
+    """The article's plain-text summary, never empty: its own, else its first paragraph, else the title.
 
     Never empty because feedgen writes RSS ``content:encoded`` only when a description is set too.
+    Feeds show ``summary_text`` (this plus the item's notices).
     """
     for candidate in (article.summary, article.body_text.strip().split("\n\n")[0], article.title):
         text = xml_safe(candidate).strip()
@@ -97,9 +98,29 @@ def item_summary(article: Article) -> str:
     return article.id
 
 
-def item_id(article: Article) -> str:
-    """The stable id of an item in every format (Atom id, RSS guid, JSON Feed id)."""
-    return f"{ITEM_ID_PREFIX}{article.id}"
+def summary_text(item: AudienceArticle) -> str:
+    """The summary every format shows (RSS ``description``, Atom ``summary``, JSON ``summary``).
+
+    Many readers and list views show only the summary, so the item's notices stand in it too: their
+    plain text (in the audience's language, as attached), each once, placed at the start or the end
+    as in the full content, separated from the article's summary by one blank line.
+    """
+    notices = unique_notices(item)
+    parts = [xml_safe(n.text).strip() for n in notices if n.placement == "start"]
+    parts.append(item_summary(item.article))
+    parts += [xml_safe(n.text).strip() for n in notices if n.placement == "end"]
+    return "\n\n".join(part for part in parts if part)
+
+
+def item_id(item: AudienceArticle) -> str:
+    """The id of an item in every format (Atom id, RSS guid, JSON Feed id): one per audience.
+
+    ``urn:syndicate:article:AUDIENCE:ARTICLE-ID``. The versions of one article for two audiences
+    differ (notices), and readers that key items by id across feeds (newsboat) would merge them
+    if they shared one. It depends on nothing but the audience and the article id, so it stays the
+    same across renders, updates and archive pages. (Audience ids hold no ``:``.)
+    """
+    return f"{ITEM_ID_PREFIX}{item.audience}:{item.article.id}"
 
 
 def utc(value: datetime) -> datetime:

@@ -18,11 +18,11 @@ JsonObject = dict[str, object]
 def _item(item: AudienceArticle) -> JsonObject:
     article = item.article
     data: JsonObject = {
-        "id": content.item_id(article),
+        "id": content.item_id(item),
         "title": content.xml_safe(article.title),
         "content_html": content.item_html(item),
         "content_text": content.item_text(item),
-        "summary": content.item_summary(article),
+        "summary": content.summary_text(item),
         "date_modified": iso_utc(content.updated(article)),
         "language": article.language,
         "_geo": {

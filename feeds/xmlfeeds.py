@@ -79,7 +79,7 @@ def _generator(fmt: XmlFormat, meta: FeedMeta, newest_first: Sequence[AudienceAr
 def _entry(fmt: XmlFormat, item: AudienceArticle) -> FeedEntry:
     article = item.article
     fe = FeedEntry()
-    fe.id(content.item_id(article))  # also the RSS guid, isPermaLink="false"
+    fe.id(content.item_id(item))  # also the RSS guid, isPermaLink="false"
     fe.title(content.xml_safe(article.title) or article.id)
     if article.url:
         fe.link(href=content.xml_safe(article.url), rel="alternate", type="text/html")
@@ -92,8 +92,9 @@ def _entry(fmt: XmlFormat, item: AudienceArticle) -> FeedEntry:
         fe.published(published)
     fe.updated(content.updated(article))
     fe.content(content.item_html(item), type="html")
-    # The summary never holds a notice. RSS readers take <description> as HTML: escape the plain text.
-    summary = content.item_summary(article)
+    # The summary carries the notices' plain text too. RSS readers take <description> as HTML:
+    # escape the plain text.
+    summary = content.summary_text(item)
     if fmt == "rss":
         fe.description(escape(summary, quote=False), isSummary=True)
     else:

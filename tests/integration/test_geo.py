@@ -13,6 +13,7 @@ from tests.integration.test_end_to_end import TITLE, post_seed
 from tests.support import Api, Proc, Receiver, wait_for
 
 NOTICE = 'data-notice="rferl-undesirable-ru"'
+RU_TEXT = "Правительство России объявило RFE/RL «нежелательной организацией»."  # config/notices.yaml
 GEO = ["CloudFront-Viewer-Country", "CloudFront-Viewer-Country-Region", "CF-IPCountry"]
 
 
@@ -61,12 +62,17 @@ def test_notice_once_in_every_channel(stack: tuple[Api, Proc, Proc], receiver: R
         ru_text = _feed_with(api, f"/feeds/ru/all.{fmt}", TITLE)
         contents, summaries = _item_texts(ru_text.encode(), fmt)
         assert [c.count(NOTICE) for c in contents] == [1], fmt
-        assert all(NOTICE not in s for s in summaries)
+        assert all(NOTICE not in s for s in summaries)  # plain text in the summary
+        assert [s.count(RU_TEXT) for s in summaries] == [1], fmt
         assert "rferl-undesirable-ru" in ru_text  # the machine-readable extension element
         global_text = _feed_with(api, f"/feeds/global/all.{fmt}", TITLE)
         assert "rferl-undesirable-ru" not in global_text and "undesirable" not in global_text
     ru_json = json.loads(_feed_with(api, "/feeds/ru/all.json", TITLE))
     assert [i["content_html"].count(NOTICE) for i in ru_json["items"]] == [1]
+    assert [i["summary"].count(RU_TEXT) for i in ru_json["items"]] == [1]
+    global_json = json.loads(_feed_with(api, "/feeds/global/all.json", TITLE))
+    assert [RU_TEXT in i["summary"] for i in global_json["items"]] == [False]
+    assert global_json["items"][0]["id"] != ru_json["items"][0]["id"]
     hooks = wait_for(lambda: len(receiver.received) >= 2 and receiver.received, 20, what="two webhooks")
     by_audience = {}
     for h in hooks:

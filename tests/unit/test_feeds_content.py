@@ -135,6 +135,13 @@ def test_item_summary_never_empty(overrides: dict[str, object], summary: str) ->
     assert content.item_summary(article(**overrides)) == summary
 
 
+def test_summary_text_carries_each_notice_once_in_place() -> None:
+    start, end = notice(), notice(id="other", text="Второе", placement="end", url=None)
+    text = content.summary_text(item([start, end, start]))
+    assert text == f"{start.text}\n\nSummary.\n\nВторое"
+    assert content.summary_text(item()) == "Summary."
+
+
 def test_restricted_countries_keeps_iso_countries_only() -> None:
     regions = ["UA", "RU", "UA-43", "ru", "XX", "EUR"]
     assert content.restricted_countries(article(restricted_regions=regions)) == ["ru", "ua"]

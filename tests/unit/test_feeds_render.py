@@ -137,11 +137,9 @@ def summaries(fmt: FeedFormat, data: bytes) -> list[str]:
     return [n.text or "" for n in etree.fromstring(data).findall(SUMMARY_PATHS[fmt])]
 
 
-EXPECTED_IDS = [
-    "urn:syndicate:article:rferl-0002",
-    "urn:syndicate:article:rferl-0001",
-    "urn:syndicate:article:rferl-0003",
-]
+def expected_ids(audience: str) -> list[str]:
+    return [f"urn:syndicate:article:{audience}:rferl-000{n}" for n in (2, 1, 3)]
+
 
 # --- tests ---------------------------------------------------------------------------------------
 
@@ -154,7 +152,7 @@ def test_xml_feed_parses_back(fmt: FeedFormat, audience: str) -> None:
     parsed = feedparser.parse(data)
     assert not parsed.bozo, parsed.get("bozo_exception")
     assert parsed.feed.title == f"RFE/RL syndication — {audience} — all"
-    assert [e.id for e in parsed.entries] == EXPECTED_IDS
+    assert [e.id for e in parsed.entries] == expected_ids(audience)
     assert [e.title for e in parsed.entries] == [
         "Story 2 & <friends>",
         "Story 1 & <friends>",
@@ -182,7 +180,7 @@ def test_json_feed(audience: str) -> None:
     assert feed["version"] == "https://jsonfeed.org/version/1.1"
     assert feed["feed_url"] == f"http://127.0.0.1:8000/feeds/{audience}/all.json"
     assert feed["hubs"] == [{"type": "WebSub", "url": "http://127.0.0.1:8001/hub"}]
-    assert [i["id"] for i in feed["items"]] == EXPECTED_IDS
+    assert [i["id"] for i in feed["items"]] == expected_ids(audience)
     assert feed["items"][0]["date_published"] == "2021-06-02T12:00:00Z"
     assert feed["items"][0]["date_modified"] == "2021-06-03T09:30:00Z"
     assert feed["items"][0]["authors"] == [{"name": "RFE/RL"}, {"name": "Reporter 2"}]
@@ -212,8 +210,10 @@ def test_notice_aside_exactly_once_per_item_content(fmt: FeedFormat, audience: s
         assert html.count(NOTICE_ASIDE) == expected
         assert html.count("data-notice=") == expected
     for summary in summaries(fmt, data):
-        assert "data-notice" not in summary
-        assert "нежелательной" not in summary
+        assert "data-notice" not in summary  # plain text: no aside
+        assert summary.count(RU_NOTICE.text) == expected  # the notice's own text, once
+        assert "<p>" not in summary
+        assert "Summary of story" in summary
     raw = data.decode("utf-8")
     assert raw.count("data-notice=") == expected * 3  # nowhere else in the document
 
@@ -238,7 +238,7 @@ def test_media_restriction_countries_only(fmt: FeedFormat) -> None:
     assert [(n.get("relationship"), n.get("type"), n.text) for n in found] == [("deny", "country", "ru ua")]
     parent = found[0].getparent()
     item_id = parent.findtext("guid") if fmt == "rss" else parent.findtext(f"{{{ATOM_NS}}}id")
-    assert item_id == "urn:syndicate:article:rferl-0001"
+    assert item_id == "urn:syndicate:article:global:rferl-0001"
 
 
 def test_rss_follows_validator_rules() -> None:
@@ -262,11 +262,28 @@ def test_rss_follows_validator_rules() -> None:
         assert item.find("{http://purl.org/rss/1.0/modules/content/}encoded") is not None
     assert b"CDATA" not in data
     # <description> is HTML to RSS readers: the plain-text summary is escaped once more.
-    assert channel.find("item").findtext("description") == "Summary of story 2."
-    hostile = render("rss", meta_for("ru"), items_for("ru", [make_article(1, summary="A & <b>")]))
+    assert channel.find("item").findtext("description") == f"{RU_NOTICE.text}\n\nSummary of story 2."
+    hostile = render("rss", meta_for("global"), items_for("global", [make_article(1, summary="A & <b>")]))
     description = etree.fromstring(hostile).findtext("channel/item/description")
     assert description == "A &amp; &lt;b&gt;"
     assert feedparser.parse(hostile).entries[0].summary == "A &amp; &lt;b&gt;"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_item_ids_differ_per_audience_and_stay_stable(fmt: FeedFormat) -> None:
+    """Readers that key items by id across feeds (newsboat) must not merge the two versions."""
+
+    def ids(audience: str, source: list[Article] | None = None, **meta: object) -> list[str]:
+        data = render(fmt, meta_for(audience, **meta), items_for(audience, source))
+        if fmt == "json":
+            return [i["id"] for i in json.loads(data)["items"]]
+        return [e.id for e in feedparser.parse(data).entries]
+
+    assert set(ids("global")).isdisjoint(ids("ru"))
+    assert len(set(ids("ru"))) == 3
+    edited = [a.model_copy(update={"title": "Edited", "content_hash": "x"}) for a in articles()]
+    assert ids("ru", edited) == ids("ru")  # an update keeps the id
+    assert sorted(ids("ru", archive=True, page=1)) == sorted(ids("ru"))  # so does an archive page
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
