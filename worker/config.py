@@ -1,4 +1,4 @@
-"""Load and check ``config/``: audiences, notices and upstream sources.
+"""Load and check ``config/``: audiences, notices, upstream sources and publishers.
 
 Every problem stops start-up with one line that names the file, the line and the problem:
 ``config/audiences.yaml:12: audience 'ru': unknown region code 'UA-99' (expected ...)``.
@@ -20,12 +20,14 @@ import pycountry
 import yaml
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, ValidationError
 
+from worker.config_publishers import load_publishers
 from worker.config_yaml import ConfigError, LineLoader, LineMap, LineSeq, new_map
-from worker.models import Audience, Notice, NoticeText
+from worker.models import Audience, Notice, NoticeText, Publisher
 
 __all__ = ["Config", "ConfigError", "Source", "load_config", "region_problem"]
 
-FILES = ("audiences.yaml", "notices.yaml", "sources.yaml")
+FILES = ("audiences.yaml", "notices.yaml", "sources.yaml", "publishers.yaml")
+OPTIONAL = ("sources.yaml", "publishers.yaml")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _ID_HINT = "expected lower-case letters, digits, - or _"
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
@@ -54,6 +56,7 @@ class Config(BaseModel):
     notices: list[Notice]
     sources: list[Source]
     digest: str
+    publishers: list[Publisher] = []
 
     def audience(self, audience_id: str) -> Audience | None:
         return next((a for a in self.audiences if a.id == audience_id), None)
@@ -72,7 +75,8 @@ class Config(BaseModel):
 def load_config(directory: Path | str) -> Config:
     """Read, check and return the configuration in ``directory``; raise ``ConfigError`` on any problem.
 
-    ``audiences.yaml`` and ``notices.yaml`` are required; without ``sources.yaml`` nothing is polled.
+    ``audiences.yaml`` and ``notices.yaml`` are required; without ``sources.yaml`` nothing is polled,
+    without ``publishers.yaml`` a source is only its own id.
     """
     folder = Path(directory)
     if not folder.is_dir():
@@ -81,7 +85,7 @@ def load_config(directory: Path | str) -> Config:
     files: dict[str, _File] = {}
     for name in FILES:
         path = folder / name
-        if not path.is_file() and name == "sources.yaml":
+        if not path.is_file() and name in OPTIONAL:
             files[name] = _File(path, None)
             continue
         if not path.is_file():
@@ -94,6 +98,7 @@ def load_config(directory: Path | str) -> Config:
         notices=files["notices.yaml"].notices(),
         sources=files["sources.yaml"].sources(),
         digest=digest.hexdigest(),
+        publishers=load_publishers(files["publishers.yaml"]),
     )
 
 

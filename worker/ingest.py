@@ -12,7 +12,16 @@ from datetime import date, datetime
 
 from feeds.meta import slugify
 from worker.events import delivery_id, event_body, event_id
-from worker.models import Article, Audience, AudienceArticle, Delivery, EventType, Notice, Subscription
+from worker.models import (
+    Article,
+    Audience,
+    AudienceArticle,
+    Delivery,
+    EventType,
+    Notice,
+    Publisher,
+    Subscription,
+)
 from worker.notices import audience_view
 from worker.storage.articles import IngestCommit, StoredArticle
 from worker.webhooks.signing import stable_message_id
@@ -35,6 +44,7 @@ def plan_ingest(
     at: datetime,
     payload_cap: int,
     revisit: bool = False,
+    publishers: Sequence[Publisher] = (),
 ) -> IngestCommit | None:
     """The commit for ``article``, or None when it is identical to the stored version.
 
@@ -54,7 +64,7 @@ def plan_ingest(
         commit.section = (slug, article.section)
     for audience in audiences:
         aid = audience.id
-        view = audience_view(article, audience, audiences, notices, today)
+        view = audience_view(article, audience, audiences, notices, today, publishers)
         keys = feed_keys(aid, article.section)
         commit.dirty.extend(keys)
         if old_section and old_section != article.section:

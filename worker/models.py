@@ -92,6 +92,18 @@ class Notice(BaseModel):
     withhold: bool = False
 
 
+class Publisher(BaseModel):
+    """A publisher: its id (an article's ``source``), the names and aliases sources use for it, and
+    the web domains its articles live on (subdomains included)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    names: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list)
+    domains: list[str] = Field(default_factory=list)
+
+
 class Audience(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

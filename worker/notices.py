@@ -16,7 +16,8 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from worker.models import Article, AttachedNotice, Audience, AudienceArticle, Notice
+from worker.models import Article, AttachedNotice, Audience, AudienceArticle, Notice, Publisher
+from worker.publishers import same_publisher
 
 
 class NoDefaultAudienceError(LookupError):
@@ -36,16 +37,23 @@ def regions_meet(first: str, second: str) -> bool:
     return a == b or (_is_sub(a) != _is_sub(b) and _country(a) == _country(b))
 
 
-def notice_applies(notice: Notice, article: Article, audience: Audience, today: date) -> bool:
+def notice_applies(
+    notice: Notice,
+    article: Article,
+    audience: Audience,
+    today: date,
+    publishers: Sequence[Publisher] = (),
+) -> bool:
     """Whether ``notice`` is attached to ``article`` for ``audience`` on ``today``.
 
-    All must hold: the notice is in force; it covers the article's publisher (``article.source``;
+    All must hold: the notice is in force; it covers the article's publisher (``article.source``,
+    or the publisher that source or the article's URL domain resolves to through ``publishers``;
     no publishers = every publisher) and section (no sections = every section, compared as
     slugs); one of the audience's regions meets one of the notice's regions (no regions = every
     audience). A ``withhold`` notice is never attached: it hides the article instead (see
     ``is_withheld``).
     """
-    if notice.withhold or not _covers(notice, article, today):
+    if notice.withhold or not _covers(notice, article, today, publishers):
         return False
     if not notice.regions:
         return True
@@ -53,7 +61,11 @@ def notice_applies(notice: Notice, article: Article, audience: Audience, today: 
 
 
 def attached_notices(
-    article: Article, audience: Audience, notices: Sequence[Notice], today: date
+    article: Article,
+    audience: Audience,
+    notices: Sequence[Notice],
+    today: date,
+    publishers: Sequence[Publisher] = (),
 ) -> list[AttachedNotice]:
     """The notices ``article`` carries for ``audience``, in config order, each at most once.
 
@@ -63,7 +75,7 @@ def attached_notices(
     attached: list[AttachedNotice] = []
     seen: set[str] = set()
     for notice in notices:
-        if notice.id in seen or not notice_applies(notice, article, audience, today):
+        if notice.id in seen or not notice_applies(notice, article, audience, today, publishers):
             continue
         seen.add(notice.id)
         language = _pick_language(notice, audience.language)
@@ -79,13 +91,15 @@ def attached_notices(
     return attached
 
 
-def withheld_regions(article: Article, notices: Sequence[Notice], today: date) -> set[str]:
+def withheld_regions(
+    article: Article, notices: Sequence[Notice], today: date, publishers: Sequence[Publisher] = ()
+) -> set[str]:
     """Where ``article`` must not be shown: its own ``restricted_regions``, plus the regions of every
     ``withhold: true`` notice that covers it (publisher, section and dates as in ``notice_applies``).
     """
     regions = {_norm(code) for code in article.restricted_regions}
     for notice in notices:
-        if notice.withhold and _covers(notice, article, today):
+        if notice.withhold and _covers(notice, article, today, publishers):
             regions.update(_norm(code) for code in notice.regions)
     return regions
 
@@ -123,9 +137,10 @@ def is_withheld(
     audiences: Sequence[Audience],
     notices: Sequence[Notice],
     today: date,
+    publishers: Sequence[Publisher] = (),
 ) -> bool:
     """Whether ``article`` must not be shown to ``audience``: it meets the withheld regions."""
-    return audience_meets(audience, audiences, withheld_regions(article, notices, today))
+    return audience_meets(audience, audiences, withheld_regions(article, notices, today, publishers))
 
 
 def audience_view(
@@ -134,11 +149,12 @@ def audience_view(
     audiences: Sequence[Audience],
     notices: Sequence[Notice],
     today: date,
+    publishers: Sequence[Publisher] = (),
 ) -> AudienceArticle | None:
     """``article`` as ``audience`` sees it, notices attached; ``None`` when it is withheld there."""
-    if is_withheld(article, audience, audiences, notices, today):
+    if is_withheld(article, audience, audiences, notices, today, publishers):
         return None
-    notes = attached_notices(article, audience, notices, today)
+    notes = attached_notices(article, audience, notices, today, publishers)
     return AudienceArticle(audience=audience.id, article=article, notices=notes)
 
 
@@ -169,11 +185,13 @@ def resolve_audience(
     raise NoDefaultAudienceError("no default audience among " + ", ".join(a.id for a in config_audiences))
 
 
-def _covers(notice: Notice, article: Article, today: date) -> bool:
+def _covers(notice: Notice, article: Article, today: date, publishers: Sequence[Publisher]) -> bool:
     """In force, and covering the article's publisher and section."""
     if not in_force(notice, today):
         return False
-    if notice.publishers and article.source.lower() not in {p.lower() for p in notice.publishers}:
+    if notice.publishers and not any(
+        same_publisher(publishers, wanted, article.source, article.url) for wanted in notice.publishers
+    ):
         return False
     if not notice.sections:
         return True

@@ -28,7 +28,7 @@ log = logging.getLogger("syndicate.pipeline")
 
 def accept(rt: Runtime, raw: RawInput) -> Article:
     """Normalize and stage. Raises ``NormalizeError`` (bad input) or ``StorageUnavailable``."""
-    article = normalize(raw, rt.config.notices)
+    article = normalize(raw, rt.config.notices, rt.config.publishers)
     rt.store.stage(article)
     return article
 
@@ -74,6 +74,7 @@ def ingest_many(rt: Runtime, article_ids: list[str], nudge: Nudger) -> list[str]
             previous.get(aid),
             audiences=rt.config.audiences,
             notices=rt.config.notices,
+            publishers=rt.config.publishers,
             subscriptions=subs,
             at=at,
             payload_cap=rt.settings.webhook_payload_cap,
@@ -149,6 +150,7 @@ def revisit(rt: Runtime, article_ids: list[str], nudge: Nudger) -> int:
             stored,
             audiences=rt.config.audiences,
             notices=rt.config.notices,
+            publishers=rt.config.publishers,
             subscriptions=subs,
             at=at,
             payload_cap=rt.settings.webhook_payload_cap,

@@ -77,7 +77,9 @@ def _views(rt: Runtime, audience: Audience, ids: list[str]) -> list[AudienceArti
     today = datetime.now(UTC).date()
     views = []
     for stored in rt.store.articles(ids):
-        view = audience_view(stored.article, audience, rt.config.audiences, rt.config.notices, today)
+        view = audience_view(
+            stored.article, audience, rt.config.audiences, rt.config.notices, today, rt.config.publishers
+        )
         if view is not None:  # withheld since it was indexed (a rule came into force): leave it out
             views.append(view)
     return views

@@ -17,7 +17,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from tests.support import Api, Proc, wait_for
+from tests.support import Api, Proc, run_cli, wait_for
 
 COUNT = 10
 TITLE = "Reader story number {n}"
@@ -131,3 +131,49 @@ def test_feedparser_sees_the_notice_in_every_summary_and_content(
         assert len(set(ids)) == COUNT
         seen_ids[audience] = set(ids)
     assert seen_ids["global"].isdisjoint(seen_ids["ru"])
+
+
+def test_sources_named_by_alias_or_site_get_the_notice(
+    stack: tuple[Api, Proc, Proc], env: dict[str, str]
+) -> None:
+    """``RFE/RL`` (a CMS's natural name), ``rferl-news`` and an article on svoboda.org are RFE/RL's."""
+    api, _, _ = stack
+    cases = {
+        "alias-slash": {"source": "RFE/RL"},
+        "alias-news": {"source": "rferl-news"},
+        "by-domain": {"source": "partner-cms", "url": "https://www.svoboda.org/a/story/1.html"},
+        "not-theirs": {"source": "kavkaz-uzel", "url": "https://www.kavkaz-uzel.eu/articles/1/"},
+    }
+    ids = {}
+    for name, fields in cases.items():
+        doc = {
+            "guid": name,
+            "title": f"Publisher case {name}",
+            "language": "en",
+            "published_at": "2024-03-02T10:00:00Z",
+            "body_html": f"<p>Body of {name}.</p>",
+            **fields,
+        }
+        r = api.post_article(json.dumps(doc), "application/json")
+        assert r.status_code == 202, r.text
+        ids[name] = str(r.json()["id"])
+    sources = {name: api.wait_published(aid)["article"]["source"] for name, aid in ids.items()}
+    assert sources == {
+        "alias-slash": "rferl",
+        "alias-news": "rferl",
+        "by-domain": "rferl",
+        "not-theirs": "kavkaz-uzel",
+    }
+    feed = wait_for(
+        lambda: (r := api.get("/feeds/ru/all.json")).ok and r.text.count("Publisher case") == 4 and r.json(),
+        30,
+        what="four publisher cases in the ru feed",
+    )
+    notices = {
+        i["title"].removeprefix("Publisher case "): i["content_html"].count(ASIDE) for i in feed["items"]
+    }
+    assert notices == {"alias-slash": 1, "alias-news": 1, "by-domain": 1, "not-theirs": 0}
+    out = run_cli(env, "publishers", "--json")
+    assert out.returncode == 0, out.stderr
+    (rferl,) = json.loads(out.stdout)
+    assert rferl["id"] == "rferl" and "svoboda.org" in rferl["domains"] and "RFE/RL" in rferl["names"]

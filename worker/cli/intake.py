@@ -66,7 +66,7 @@ def ingest(
             try:
                 body = f.read_bytes().decode("utf-8-sig")
                 raw = RawInput(format=resolve_format(fmt, body, f), body=body, source=source)  # type: ignore[arg-type]
-                batch.append(normalize(raw, rt.config.notices))
+                batch.append(normalize(raw, rt.config.notices, rt.config.publishers))
             except (UnicodeDecodeError, NormalizeError) as exc:
                 failed += 1
                 reason = f"{f}: {exc}"

@@ -35,6 +35,7 @@ for command in (
     manage.deliveries,
     manage.replay,
     manage.audiences,
+    manage.publishers,
     manage.poll,
     manage.sources,
     manage.dead_letters,
@@ -65,11 +66,10 @@ def normalize(
 
     body = read_text(path)
     settings = Settings.from_env()
-    notices = []
     try:
         from worker.config import load_config
 
-        notices = load_config(settings.config_dir).notices
+        config = load_config(settings.config_dir)
     except ConfigError as exc:
         fail(str(exc), code=2)
     try:
@@ -80,7 +80,7 @@ def normalize(
             url=url,
             published_at=published_at,
         )
-        article = run(raw, notices)
+        article = run(raw, config.notices, config.publishers)
     except NormalizeError as exc:
         fail(f"{path}: {exc}", code=2)
     sys.stdout.write(json.dumps(article.to_public(), ensure_ascii=False, indent=2) + "\n")

@@ -116,6 +116,27 @@ def audiences() -> None:
     Console().print(table)
 
 
+def publishers(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Publishers of config/publishers.yaml: names and aliases a source may use, web domains.
+
+    Example: `syndicate publishers`
+    """
+    from worker.config import ConfigError, load_config
+    from worker.settings import Settings
+
+    try:
+        config = load_config(Settings.from_env().config_dir)
+    except ConfigError as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        typer.echo(json.dumps([p.model_dump() for p in config.publishers], ensure_ascii=False, indent=2))
+        return
+    table = Table("publisher", "names and aliases", "domains (and their subdomains)")
+    for p in config.publishers:
+        table.add_row(p.id, ", ".join([*p.names, *p.aliases]) or "-", ", ".join(p.domains) or "-")
+    Console().print(table if config.publishers else "no publishers in publishers.yaml")
+
+
 def poll(source: str | None = typer.Argument(None, help="Source id; all sources when omitted.")) -> None:
     """Poll upstream sources now; returns once each fetch is done and its new items are queued.
 

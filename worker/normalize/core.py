@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from worker.models import Article, Notice, RawInput
+from worker.models import Article, Notice, Publisher, RawInput
 from worker.normalize import hygiene
 from worker.normalize.cms import parse_cms
 from worker.normalize.dates import parse_date
@@ -17,6 +17,7 @@ from worker.normalize.identity import article_id, content_hash, fallback_key, sl
 from worker.normalize.language import detect_language, normalize_tag
 from worker.normalize.text import parse_text
 from worker.normalize.urls import canonical_url, optional_canonical_url
+from worker.publishers import resolve_publisher
 
 _NO_BODY = {
     "text": "text: no article text found (only a headline and a byline)",
@@ -27,7 +28,7 @@ _NO_BODY = {
 _KNOWN_HOSTS = {"rferl.org": "rferl"}
 
 
-def normalize(raw: RawInput, notices: Sequence[Notice] = ()) -> Article:
+def normalize(raw: RawInput, notices: Sequence[Notice] = (), publishers: Sequence[Publisher] = ()) -> Article:
     """Normalize one raw article; pure and deterministic. Raises :class:`NormalizeError`.
 
     1. Refuse an input with nothing in it.
@@ -39,8 +40,10 @@ def normalize(raw: RawInput, notices: Sequence[Notice] = ()) -> Article:
     4. Remove the configured notices from HTML and JSON bodies (after cleaning, so quotes and
        spacing are already uniform).
     5. Fill what the body lacks from the caller's metadata; canonical URL, dates, language
-       (detected offline when nobody said), source (inferred when nobody said).
-    6. Identity: the id from source + guid/URL/title, the hash over title, body and dates.
+       (detected offline when nobody said), source (inferred when nobody said), resolved to its
+       publisher's id by name, alias or URL domain (``publishers``; an unknown source stays as is).
+    6. Identity: the id from the source as given + guid/URL/title (so resolving a name to its
+       publisher never changes an id already handed out), the hash over title, body and dates.
     7. Render body_text and body_html; the sanitizer runs last, on the final paragraphs.
     """
     body = hygiene.strip_forbidden(raw.body)
@@ -63,12 +66,12 @@ def normalize(raw: RawInput, notices: Sequence[Notice] = ()) -> Article:
 
     url = _url(draft.url, raw.format == "html") or caller_url
     published_at = draft.published_at or caller_date
-    source = _source(raw.source or draft.source, found, notices, url)
+    given_source = _source(raw.source or draft.source, found, notices, url)
     key = (raw.guid or "").strip() or draft.guid or url or fallback_key(title, published_at)
     body_text = "\n\n".join(paragraphs)
     return Article(
-        id=article_id(source, key),
-        source=source,
+        id=article_id(given_source, key),
+        source=resolve_publisher(publishers, given_source, url) or given_source,
         url=url,
         title=title,
         authors=hygiene.clean_list(draft.authors),
