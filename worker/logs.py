@@ -21,6 +21,7 @@ CONTEXT_FIELDS = (
     "version",
     "origin",
     "reason",
+    "error_id",
 )
 _SECRET = re.compile(r"(whsec_[A-Za-z0-9+/=]+|Bearer\s+\S+)")
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DEFAULT_GEO_HEADERS = "CloudFront-Viewer-Country,CloudFront-Viewer-Country-Region,CF-IPCountry"
 DEFAULT_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,36000"
@@ -45,6 +45,12 @@ class Settings(BaseModel):
     # Megabytes of feed bytes the HTTP server keeps in memory (invalidated by Redis); 0 turns it off.
     feed_cache_mb: int = 64
     max_body_bytes: int = 5 * 1024 * 1024
+    # Seconds a write's whole body may take to arrive (then 408 and the connection is closed).
+    body_timeout: float = Field(default=30.0, gt=0)
+    # uvicorn: connections (or requests in progress) per server process before new requests get
+    # 503, and seconds an idle keep-alive connection is kept open.
+    http_limit_concurrency: int = Field(default=1000, ge=1)
+    http_keepalive_timeout: float = Field(default=5.0, gt=0)
     # Seconds after which a queued piece of work that is not done is sent again (recovery of work
     # held by a worker that died). Work is idempotent, so an early re-send costs only a no-op.
     redeliver_after: float = 15.0

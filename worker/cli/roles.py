@@ -96,7 +96,10 @@ def serve(
     """
     import uvicorn
 
+    from worker.settings import Settings
+
     check_config()
+    settings = Settings.from_env()
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -104,6 +107,10 @@ def serve(
         "access_log": False,  # at log level warning there would be none anyway: skip the call
         "timeout_graceful_shutdown": 10,
         "proxy_headers": False,
+        # Bounded per process: connections held at once (then 503) and idle keep-alive seconds.
+        # uvicorn has no timeout for slow headers: deploy/nginx.conf in front of it has one.
+        "limit_concurrency": settings.http_limit_concurrency,
+        "timeout_keep_alive": settings.http_keepalive_timeout,
     }
     if workers > 1:  # uvicorn starts the processes and imports the app in each by name
         uvicorn.run("worker.web.app:create_server_process", factory=True, workers=workers, **options)

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from worker.normalize import jsontext
 from worker.normalize.dates import parse_date
 from worker.normalize.draft import Draft
 from worker.normalize.errors import NormalizeError
@@ -51,7 +52,7 @@ class CmsArticle(BaseModel):
 def load_json_object(document: str) -> dict[str, Any]:
     """The JSON object in ``document``; :class:`NormalizeError` for broken JSON or another type."""
     try:
-        data = json.loads(document)
+        data = jsontext.loads(document)
     except json.JSONDecodeError as exc:
         raise NormalizeError(
             f"json: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"

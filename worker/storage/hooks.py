@@ -23,6 +23,7 @@ class HookStore:
             p.set(key("sub", sub.id), sub.model_dump_json())
             p.sadd(key("subs"), sub.id)
             p.sadd(key("subs", sub.audience), sub.id)
+            _mark_disabled(p, sub)
             p.incr(key("subs-version"))
             p.execute()
 
@@ -49,6 +50,7 @@ class HookStore:
                             return None
                         p.multi()
                         p.set(k, new.model_dump_json())
+                        _mark_disabled(p, new)
                         p.incr(key("subs-version"))
                         p.execute()
                         return new
@@ -69,6 +71,7 @@ class HookStore:
             p.delete(key("sub", sub_id))
             p.srem(key("subs"), sub_id)
             p.srem(key("subs", sub.audience), sub_id)
+            p.srem(key("subs-disabled"), sub_id)
             p.incr(key("subs-version"))
             p.execute()
         # Its delivery log goes with it; deliveries still due end as "subscription deleted" at
@@ -80,6 +83,17 @@ class HookStore:
         """A counter that moves with every change to any subscription (for caches)."""
         with guarded("read subscriptions version"):
             return int(self.r.get(key("subs-version")) or 0)
+
+    def disabled_subscription_count(self) -> int:
+        """How many subscriptions are disabled: one set kept by every write above, so a metrics
+        scrape costs one command however many subscriptions there are. A Redis written before
+        that set existed gets it built once, atomically, on the first call."""
+        script = getattr(self, "_disabled_count_script", None)
+        if script is None:
+            script = self._disabled_count_script = self.r.register_script(_DISABLED_COUNT)
+        keys = [key("subs-disabled"), key("subs-disabled-built"), key("subs")]
+        with guarded("count disabled subscriptions"):
+            return int(script(keys=keys, args=[key("sub", "")]))
 
     def subscriptions(self, audience: str | None = None) -> list[Subscription]:
         index = key("subs", audience) if audience else key("subs")
@@ -171,6 +185,7 @@ class HookStore:
                         p.multi()
                         for k, s in writes:
                             p.set(k, s.model_dump_json())
+                            _mark_disabled(p, s)
                         p.incr(key("subs-version"))
                         p.execute()
                         return
@@ -180,6 +195,29 @@ class HookStore:
     def payload(self, payload_key: str) -> bytes | None:
         with guarded("read payload"):
             return self.r.get(key("payload", payload_key))
+
+
+def _mark_disabled(p: redis.client.Pipeline, sub: Subscription) -> None:
+    if sub.enabled:
+        p.srem(key("subs-disabled"), sub.id)
+    else:
+        p.sadd(key("subs-disabled"), sub.id)
+
+
+# KEYS: the disabled set, its "built" marker, the set of all ids; ARGV: the record key prefix.
+_DISABLED_COUNT = """
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('DEL', KEYS[1])
+  for _, id in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+    local raw = redis.call('GET', ARGV[1] .. id)
+    if raw and cjson.decode(raw)['enabled'] == false then
+      redis.call('SADD', KEYS[1], id)
+    end
+  end
+  redis.call('SET', KEYS[2], '1')
+end
+return redis.call('SCARD', KEYS[1])
+"""
 
 
 def _save(p: redis.client.Pipeline, d: Delivery, due_at: float | None) -> None:

@@ -13,8 +13,9 @@ from starlette.exceptions import HTTPException
 from worker.runtime import Nudger, Runtime, runtime
 from worker.storage import StorageUnavailable
 from worker.web import articles, feedroutes, hooks, ops
-from worker.web.common import ApiError, BodyLimit, error_response
+from worker.web.common import ApiError, error_response
 from worker.web.fastfeeds import FeedFastPath
+from worker.web.guard import InternalErrors, RequestGuard
 
 log = logging.getLogger("syndicate.web")
 
@@ -67,20 +68,22 @@ def create_app(rt: Runtime | None = None, nudger: Nudger | None = None) -> FastA
 
     for router in (feedroutes.router, articles.router, hooks.router, ops.router):
         app.include_router(router)
-    # Every route: no request body over the limit is read (CONTRACTS: 413 before reading it all).
-    app.add_middleware(BodyLimit, limit=app.state.runtime.settings.max_body_bytes)
+    # Inside Starlette's own error layer, so that a route's exception becomes our JSON 500.
+    app.add_middleware(InternalErrors)
     return app
 
 
-def create_server(rt: Runtime | None = None, nudger: Nudger | None = None) -> FeedFastPath:
+def create_server(rt: Runtime | None = None, nudger: Nudger | None = None) -> InternalErrors:
     """What ``syndicate serve`` runs: the application behind the feed fast path, which answers
     feed GETs from the in-process cache before any routing (Starlette's own stack costs a third of
     a cached 304's time) and hands every other request to the application."""
     app = create_app(rt, nudger)
-    return FeedFastPath(app, app.state.runtime)
+    runtime: Runtime = app.state.runtime
+    # Writes are refused (401) or their bodies read within a deadline before anything else runs.
+    return InternalErrors(RequestGuard(FeedFastPath(app, runtime), lambda: runtime.settings))
 
 
-def create_server_process() -> FeedFastPath:
+def create_server_process() -> InternalErrors:
     """``create_server`` with JSON logs: what each ``syndicate serve`` process runs (uvicorn
     imports it by name in every process of ``--workers N``)."""
     from worker.logs import setup_logging

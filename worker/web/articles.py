@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from worker import pipeline
 from worker.models import RawInput
-from worker.normalize import NormalizeError
+from worker.normalize import NormalizeError, jsontext
 from worker.storage import StorageUnavailable
 from worker.web.common import ApiError, json_error_schema, nudger_of, require_token, rt_of
 
@@ -76,7 +76,9 @@ async def post_article(request: Request) -> JSONResponse:
         raise ApiError(422, "invalid_encoding", f"body is not valid UTF-8 (byte {exc.start})") from None
     if fmt == "json":
         try:
-            doc = json.loads(body)
+            doc = jsontext.loads(body)
+        except NormalizeError as exc:  # an integer too long for Python to convert
+            raise ApiError(422, "invalid_article", str(exc)) from None
         except json.JSONDecodeError as exc:
             raise ApiError(
                 400, "malformed_json", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"

@@ -65,11 +65,10 @@ class RedisCollector(Collector):
         yield GaugeMetricFamily(
             "syndicate_dead_letters", "Entries in the dead-letter list.", value=store.dead_letter_count()
         )
-        subs = store.subscriptions()
         yield GaugeMetricFamily(
             "syndicate_subscriptions_disabled",
             "Subscriptions currently disabled.",
-            value=sum(1 for s in subs if not s.enabled),
+            value=store.disabled_subscription_count(),
         )
         yield GaugeMetricFamily(
             "syndicate_workers", "Workers with a fresh heartbeat.", value=len(store.workers())
