@@ -66,12 +66,22 @@ def accepts_gzip(req: Mapping[str, str]) -> bool:
     return False
 
 
-def reply(req: Mapping[str, str], feed: FeedBytes, fmt: str, *, vary: list[str] | None = None) -> Reply:
-    """The response to a GET of ``feed``; ``req`` holds lower-case request header names."""
+def reply(
+    req: Mapping[str, str],
+    feed: FeedBytes,
+    fmt: str,
+    *,
+    vary: list[str] | None = None,
+    public: bool = True,
+) -> Reply:
+    """The response to a GET of ``feed``; ``req`` holds lower-case request header names.
+
+    ``public=False`` (the geo route, by default) keeps shared caches from storing an answer that
+    depends on the reader's region."""
     headers = {
         "ETag": feed.etag,
         "Last-Modified": feed.last_modified,
-        "Cache-Control": f"public, max-age={MAX_AGE}",
+        "Cache-Control": f"{'public' if public else 'private'}, max-age={MAX_AGE}",
         "Vary": ", ".join(["Accept-Encoding", *(vary or [])]),
     }
     if _not_modified(req, feed):

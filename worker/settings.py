@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -29,6 +30,12 @@ class Settings(BaseModel):
     base_url: str = "http://127.0.0.1:8000"
     config_dir: Path = Path("config")
     geo_headers: str = DEFAULT_GEO_HEADERS
+    # The geo route's answers say Cache-Control: private unless this is on: a shared cache (CDN)
+    # must have the geo headers in its cache key, else it serves one reader's audience to others.
+    geo_cache_public: bool = False
+    # A reader whose country is known but not the subdivision: served as in the country (country),
+    # or without the articles withheld in any subdivision of it that an audience claims (strict).
+    geo_unknown_subdivision: Literal["country", "strict"] = "country"
     # Private, loopback, link-local and reserved targets for every outgoing request (webhooks,
     # upstream polls and pages, WebSub hubs): development and tests only. The old name
     # SYNDICATE_WEBHOOK_ALLOW_PRIVATE is an alias: either set to 1 allows them, and both
@@ -76,6 +83,11 @@ class Settings(BaseModel):
     @cached_property
     def geo_header_names(self) -> list[str]:
         return _split(self.geo_headers)
+
+    @property
+    def default_geo_headers(self) -> bool:
+        """Whether the built-in header list (CloudFront's and Cloudflare's together) is in force."""
+        return [n.lower() for n in self.geo_header_names] == [n.lower() for n in _split(DEFAULT_GEO_HEADERS)]
 
     @cached_property
     def hubs(self) -> list[str]:

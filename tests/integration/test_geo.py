@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 
@@ -51,6 +52,53 @@ def test_audience_from_cdn_headers(
         assert name in r.headers["vary"]
     items = r.json()["items"]
     assert sum(i["content_html"].count(NOTICE) for i in items) == (1 if expected == "ru" else 0)
+
+
+def _raw_get(api: Api, path: str, headers: list[tuple[str, str]]) -> tuple[int, dict[str, str], bytes]:
+    """A GET with headers sent as given, repeats included (requests would merge them)."""
+    conn = http.client.HTTPConnection("127.0.0.1", int(api.base.rsplit(":", 1)[1]), timeout=10)
+    try:
+        conn.putrequest("GET", path)
+        for name, value in headers:
+            conn.putheader(name, value)
+        conn.endheaders()
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ([("CF-IPCountry", "RU"), ("CF-IPCountry", "RU")], "global"),  # sent twice: not believed
+        ([("CloudFront-Viewer-Country", "US"), ("CloudFront-Viewer-Country", "RU")], "global"),
+        ([("CloudFront-Viewer-Country", "RU,US")], "global"),  # a list: not believed
+        ([("CloudFront-Viewer-Country", "RU,US"), ("CF-IPCountry", "RU")], "ru"),  # the next header
+        ([("CloudFront-Viewer-Country", "--"), ("CF-IPCountry", "RU")], "ru"),  # absent: falls through
+        ([("CloudFront-Viewer-Country", "XX"), ("CF-IPCountry", "RU")], "ru"),
+        ([("CloudFront-Viewer-Country", "UA"), ("CloudFront-Viewer-Country-Region", "43,30")], "global"),
+    ],
+    ids=["cf-twice", "cloudfront-twice", "list", "list-then-next", "dashes", "xx", "region-list"],
+)
+def test_untrustworthy_geo_headers_are_ignored_on_both_paths(
+    stack: tuple[Api, Proc, Proc], headers: list[tuple[str, str]], expected: str
+) -> None:
+    api, _, web = stack
+    api.wait_published(post_seed(api))
+    direct = _feed_with(api, f"/feeds/{expected}/all.json", TITLE)
+    _feed_with(api, "/feeds/global/all.json", TITLE)
+    answers = [_raw_get(api, "/feeds/all.json", headers) for _ in range(3)]  # routes, then memory
+    for status, got, body in answers:
+        assert status == 200
+        assert body.decode() == direct, expected
+        assert got["cache-control"] == "private, max-age=60"  # the geo route: never a shared cache
+    assert len({(tuple(sorted(h.items())), b) for _, h, b in answers if "date" not in h}) <= 1
+    own = api.get(f"/feeds/{expected}/all.json")
+    assert own.headers["cache-control"] == "public, max-age=60"
+    if len({n for n, _ in headers}) < len(headers) or any("," in v for _, v in headers):
+        assert "ignored: it holds 2 values" in web.log.read_text(), web.tail()
+    assert "SYNDICATE_GEO_HEADERS is the default list" in web.log.read_text()
 
 
 def test_notice_once_in_every_channel(stack: tuple[Api, Proc, Proc], receiver: Receiver) -> None:

@@ -31,6 +31,14 @@ def create_app(rt: Runtime | None = None, nudger: Nudger | None = None) -> FastA
 
         nudger = celery_nudger
     app.state.runtime = rt or runtime()
+    settings = app.state.runtime.settings
+    if settings.default_geo_headers:
+        log.warning(
+            "SYNDICATE_GEO_HEADERS is the default list (%s): CloudFront's and Cloudflare's headers are "
+            "both trusted, so a client behind one CDN can choose its audience by sending the other's "
+            "header; list only the headers your CDN sets and overwrites",
+            settings.geo_headers,
+        )
     app.state.nudger = nudger
 
     @app.exception_handler(ApiError)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from feeds.serve import reply
+from worker.geo import merged_headers
 from worker.runtime import Runtime
 from worker.web.common import ApiError
 from worker.web.feedroutes import locate
@@ -39,7 +40,7 @@ class FeedFastPath:
         await self.app(scope, receive, send)
 
     def _answer(self, scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
-        req = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        req = merged_headers(scope["headers"])
         parts = scope["path"][len("/feeds/") :].split("/")
         try:
             target = locate(self.rt, parts, req, self.cache.cached_sections)
@@ -48,6 +49,6 @@ class FeedFastPath:
         stored = None if target is None else self.cache.cached(target.feed, target.fmt)
         if target is None or stored is None:
             return None
-        r = reply(req, stored, target.fmt, vary=target.vary)
+        r = reply(req, stored, target.fmt, vary=target.vary, public=target.public)
         headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in r.headers.items()]
         return r.status, headers, b"" if scope["method"] == "HEAD" else r.body

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request, Response
 
 from feeds.serve import reply, split_name
-from worker.geo import audience_from_headers
+from worker.geo import audience_from_headers, merged_headers
 from worker.runtime import Runtime
 from worker.web.common import ApiError, rt_of
 
@@ -25,6 +25,7 @@ class FeedTarget:
     fmt: str
     vary: list[str] | None = None  # request headers the answer depends on (the geo route's)
     page: int | None = None
+    public: bool = True  # Cache-Control: public (shared caches may keep it) or private
 
 
 def _not_found(detail: str) -> ApiError:
@@ -75,12 +76,12 @@ def locate(
         if section not in known:
             raise _not_found(f"unknown section '{section}'")
     feed = f"{audience}/{section}" if page is None else f"{audience}/{section}@{page}"
-    return FeedTarget(feed, fmt, vary, page)
+    return FeedTarget(feed, fmt, vary, page, vary is None or rt.settings.geo_cache_public)
 
 
 def _serve(request: Request, *parts: str) -> Response:
     rt = rt_of(request)
-    req = {k.lower(): v for k, v in request.headers.items()}
+    req = merged_headers(request.headers.raw)
     target = locate(rt, list(parts), req, rt.feed_cache.sections)
     assert target is not None  # feed_cache.sections() always answers (or raises)
     stored = rt.feed_cache.feed(target.feed, target.fmt)
@@ -95,7 +96,7 @@ def _serve(request: Request, *parts: str) -> Response:
             f"feed {target.feed}.{target.fmt} has not been rendered yet",
             {"Retry-After": "2"},
         )
-    r = reply(req, stored, target.fmt, vary=target.vary)
+    r = reply(req, stored, target.fmt, vary=target.vary, public=target.public)
     body = b"" if request.method == "HEAD" else r.body
     return Response(content=body, status_code=r.status, headers=r.headers)
 
