@@ -78,3 +78,44 @@ def audience_from_headers(
     """The audience of the reader the trusted ``headers`` describe (see ``geo_codes``)."""
     country, subdivision = geo_codes(names, headers)
     return resolve_audience(audiences, country, subdivision)
+
+
+def claimed_subdivisions(audiences: Sequence[Audience], country: str, audience: Audience) -> list[str]:
+    """The subdivisions of ``country`` that audiences other than ``audience`` list."""
+    prefix = country.upper() + "-"
+    return sorted(
+        {
+            r.upper()
+            for a in audiences
+            if a.id != audience.id
+            for r in a.regions
+            if r.upper().startswith(prefix)
+        }
+    )
+
+
+def strict_countries(audiences: Sequence[Audience], audience: Audience) -> list[str]:
+    """The countries whose readers, when their subdivision is unknown, ``audience`` serves while
+    another audience claims some subdivision of it (shipped config: ``UA`` for ``global``).
+
+    Under ``SYNDICATE_GEO_UNKNOWN_SUBDIVISION=strict`` each gets its own variant of the audience's
+    current feeds (``global/all~ua``) without the articles withheld in those subdivisions."""
+    countries = {r.split("-", 1)[0].upper() for a in audiences for r in a.regions if "-" in r}
+    return sorted(
+        c
+        for c in countries
+        if resolve_audience(audiences, c, None).id == audience.id
+        and claimed_subdivisions(audiences, c, audience)
+    )
+
+
+def strict_variant(
+    audiences: Sequence[Audience], names: Sequence[str], headers: Mapping[str, str], strict: bool
+) -> tuple[Audience, str | None]:
+    """The reader's audience, and under ``strict`` the country variant to serve (lower case) when
+    the reader's subdivision is unknown and ``strict_countries`` names the country."""
+    country, subdivision = geo_codes(names, headers)
+    audience = resolve_audience(audiences, country, subdivision)
+    if not strict or subdivision or not country:
+        return audience, None
+    return audience, (country.lower() if country.upper() in strict_countries(audiences, audience) else None)

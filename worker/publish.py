@@ -17,6 +17,7 @@ from feeds.meta import FeedMeta
 from feeds.render import render
 from worker.models import Audience, AudienceArticle
 from worker.notices import audience_view
+from worker.publish_strict import render_variants
 from worker.runtime import Runtime
 
 log = logging.getLogger("syndicate.publish")
@@ -126,7 +127,10 @@ def render_feed(rt: Runtime, feed: str) -> bool:
     meta = feed_meta(rt, audience_id, section)
     assert meta is not None
     ids = rt.store.index_top(suffix, rt.settings.feed_window)
-    return _store_all(rt, feed, meta, _views(rt, audience, ids), full or None)
+    views = _views(rt, audience, ids)
+    changed = _store_all(rt, feed, meta, views, full or None)
+    render_variants(rt, feed, audience, meta, views, _store_all)  # SYNDICATE_GEO_UNKNOWN_SUBDIVISION
+    return changed
 
 
 def render_page(rt: Runtime, audience: Audience, section: str, page: int) -> None:

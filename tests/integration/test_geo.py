@@ -5,13 +5,14 @@ from __future__ import annotations
 import http.client
 import json
 import re
+from pathlib import Path
 
 import pytest
 from lxml import etree
 from standardwebhooks.webhooks import Webhook
 
 from tests.integration.test_end_to_end import TITLE, post_seed
-from tests.support import Api, Proc, Receiver, wait_for
+from tests.support import Api, Proc, Receiver, free_port, start_web, start_worker, wait_for
 
 NOTICE = 'data-notice="rferl-undesirable-ru"'
 RU_TEXT = "Правительство России объявило RFE/RL «нежелательной организацией»."  # config/notices.yaml
@@ -202,3 +203,35 @@ def test_restriction_added_later_withdraws(stack: tuple[Api, Proc, Proc], receiv
     assert receiver.received[1].json()["data"]["article"]["id"] == aid
     wait_for(lambda: "A Story Withheld" not in api.get("/feeds/ru/all.atom").text, 20, what="removal from ru")
     assert "A Story Withheld" in api.get("/feeds/global/all.atom").text
+
+
+def test_strict_unknown_subdivision_leaves_out_what_a_subdivision_withholds(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """A Crimea reader whose CDN forwards only ``UA`` is not served what is withheld in UA-43."""
+    port = free_port()
+    env.update(SYNDICATE_BASE_URL=f"http://127.0.0.1:{port}", SYNDICATE_GEO_UNKNOWN_SUBDIVISION="strict")
+    worker = start_worker(env, tmp_path / "worker.log")
+    web = start_web(env, tmp_path / "web.log", port)
+    api = Api(port)
+    try:
+        for guid, restricted in (("crimea-withheld", ["UA-43"]), ("everywhere", [])):
+            doc = json.loads(_cms(restricted))
+            doc.update(guid=guid, title=f"Strict case {guid}")
+            r = api.post_article(json.dumps(doc), "application/json")
+            assert r.status_code == 202, r.text
+            api.wait_published(r.json()["id"])
+        both = _feed_with(api, "/feeds/global/all.json", "Strict case crimea-withheld")
+        assert "Strict case everywhere" in both  # the audience's own feed: as before
+        only_ua = {"CloudFront-Viewer-Country": "UA"}
+        text = _feed_with(api, "/feeds/all.json", "Strict case everywhere", only_ua)
+        assert "Strict case crimea-withheld" not in text
+        for _ in range(2):  # the routes, then the in-memory fast path: the same answer
+            again = api.get("/feeds/all.json", headers=only_ua)
+            assert again.text == text and again.headers["cache-control"].startswith("private")
+        kyiv = api.get("/feeds/all.json", headers={**only_ua, "CloudFront-Viewer-Country-Region": "30"})
+        assert kyiv.text == both  # a known subdivision that no audience claims: the global feed
+        assert api.get("/feeds/all.json", headers={"CloudFront-Viewer-Country": "FR"}).text == both
+    finally:
+        web.stop()
+        worker.stop()

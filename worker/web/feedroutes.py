@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request, Response
 
 from feeds.serve import reply, split_name
-from worker.geo import audience_from_headers, merged_headers
+from worker.geo import merged_headers, strict_variant
 from worker.runtime import Runtime
 from worker.web.common import ApiError, rt_of
 
@@ -52,11 +52,14 @@ def locate(
     """
     vary: list[str] | None = None
     page: int | None = None
+    variant: str | None = None
     if len(parts) == 1:  # /feeds/all.rss: the audience from the trusted CDN geo headers
         section, fmt = _parse(parts[0], "SECTION")
         names = rt.settings.geo_header_names
         geo = {name: headers.get(name.lower(), "") for name in names}
-        audience, vary = audience_from_headers(rt.config.audiences, names, geo).id, names
+        strict = rt.settings.geo_unknown_subdivision == "strict"
+        reader, variant = strict_variant(rt.config.audiences, names, geo, strict)
+        audience, vary = reader.id, names
     elif len(parts) == 2:  # /feeds/ru/all.rss
         audience, (section, fmt) = parts[0], _parse(parts[1], "SECTION")
     elif len(parts) == 4 and parts[2] == "archive":  # /feeds/ru/all/archive/3.atom
@@ -76,6 +79,8 @@ def locate(
         if section not in known:
             raise _not_found(f"unknown section '{section}'")
     feed = f"{audience}/{section}" if page is None else f"{audience}/{section}@{page}"
+    if variant:
+        feed += f"~{variant}"  # worker.publish_strict
     return FeedTarget(feed, fmt, vary, page, vary is None or rt.settings.geo_cache_public)
 
 
@@ -90,6 +95,9 @@ def _serve(request: Request, *parts: str) -> Response:
             raise _not_found(
                 f"archive page {target.page} of {target.feed.split('@')[0]} does not exist (yet)"
             )
+        if "~" in target.feed:  # a strict variant not rendered since the setting was turned on
+            rt.store.mark_dirty([target.feed.split("~", 1)[0]])
+            request.app.state.nudger.publish()
         raise ApiError(
             404,
             "not_found",
