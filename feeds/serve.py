@@ -73,6 +73,7 @@ def reply(
     *,
     vary: list[str] | None = None,
     public: bool = True,
+    links: str = "",
 ) -> Reply:
     """The response to a GET of ``feed``; ``req`` holds lower-case request header names.
 
@@ -84,6 +85,8 @@ def reply(
         "Cache-Control": f"{'public' if public else 'private'}, max-age={MAX_AGE}",
         "Vary": ", ".join(["Accept-Encoding", *(vary or [])]),
     }
+    if links:
+        headers["Link"] = links
     if _not_modified(req, feed):
         return Reply(304, headers, b"")
     headers["Content-Type"] = CONTENT_TYPES[fmt]

@@ -1,4 +1,9 @@
-"""WebSub publish pings: tell each hub that a feed changed (``hub.mode=publish``)."""
+"""WebSub publish pings: tell each hub that a feed changed (``hub.mode=publish``).
+
+Each ping names the feed as both ``hub.topic`` and ``hub.url`` (hubs differ in which they read).
+A hub's 5xx, a timeout or a broken connection is tried again (``ATTEMPTS`` in all); any other
+answer (a 4xx: the hub refuses the ping as sent) is final and logged once per hub and round.
+"""
 
 from __future__ import annotations
 
@@ -22,23 +27,40 @@ def ping_hubs(rt: Runtime, feeds: list[str]) -> int:
     """One ping per changed feed URL and hub, with retries; returns the pings that succeeded."""
     ok = 0
     for hub in rt.settings.hubs:
+        refused: dict[int, list[str]] = {}
         for url in feed_urls(rt.settings.base_url, feeds):
-            if _ping(hub, url):
+            status = _ping(hub, url)
+            if status is not None and 200 <= status < 300:
                 ok += 1
+            elif status is not None:
+                refused.setdefault(status, []).append(url)
+        for status, urls in sorted(refused.items()):
+            log.warning(
+                "websub hub %s refused %d ping(s) with HTTP %s (not retried), e.g. for %s",
+                hub,
+                len(urls),
+                status,
+                urls[0],
+            )
     rt.store.incr("websub_pings", ok)
     return ok
 
 
-def _ping(hub: str, url: str) -> bool:
+def ping_data(url: str) -> dict[str, str]:
+    """The form a publish ping sends: the feed as ``hub.topic`` and as ``hub.url``."""
+    return {"hub.mode": "publish", "hub.topic": url, "hub.url": url}
+
+
+def _ping(hub: str, url: str) -> int | None:
+    """The hub's final HTTP status for one ping; None when every attempt failed or hit a 5xx."""
     for attempt in range(ATTEMPTS):
         try:
-            r = requests.post(
-                hub, data={"hub.mode": "publish", "hub.url": url}, timeout=5, allow_redirects=False
-            )
-            if 200 <= r.status_code < 300:
-                return True
+            r = requests.post(hub, data=ping_data(url), timeout=5, allow_redirects=False)
+            if r.status_code < 500:
+                return r.status_code  # 2xx: done; 3xx/4xx: the hub will not change its mind
             log.warning("websub hub answered %s for %s", r.status_code, url)
         except requests.RequestException as exc:
             log.warning("websub ping failed: %s", exc.__class__.__name__)
-        time.sleep(0.5 * 2**attempt)
-    return False
+        if attempt + 1 < ATTEMPTS:
+            time.sleep(0.5 * 2**attempt)
+    return None

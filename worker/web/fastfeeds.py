@@ -49,6 +49,6 @@ class FeedFastPath:
         stored = None if target is None else self.cache.cached(target.feed, target.fmt)
         if target is None or stored is None:
             return None
-        r = reply(req, stored, target.fmt, vary=target.vary, public=target.public)
+        r = reply(req, stored, target.fmt, vary=target.vary, public=target.public, links=target.links)
         headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in r.headers.items()]
         return r.status, headers, b"" if scope["method"] == "HEAD" else r.body

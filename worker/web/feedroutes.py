@@ -26,6 +26,7 @@ class FeedTarget:
     vary: list[str] | None = None  # request headers the answer depends on (the geo route's)
     page: int | None = None
     public: bool = True  # Cache-Control: public (shared caches may keep it) or private
+    links: str = ""  # the HTTP Link header: rel="hub" (current feeds) and rel="self" (WebSub)
 
 
 def _not_found(detail: str) -> ApiError:
@@ -81,7 +82,21 @@ def locate(
     feed = f"{audience}/{section}" if page is None else f"{audience}/{section}@{page}"
     if variant:
         feed += f"~{variant}"  # worker.publish_strict
-    return FeedTarget(feed, fmt, vary, page, vary is None or rt.settings.geo_cache_public)
+    return FeedTarget(
+        feed, fmt, vary, page, vary is None or rt.settings.geo_cache_public, _links(rt, feed, fmt, page)
+    )
+
+
+def _links(rt: Runtime, feed: str, fmt: str, page: int | None) -> str:
+    """``Link: <hub>; rel="hub", <self>; rel="self"``: WebSub wants them in the HTTP answer; the
+    self URL is the one the document gives (archive pages have no hubs, variants the audience's)."""
+    name = feed.split("~", 1)[0]
+    if page is not None:
+        name = name.replace("@", "/archive/")
+    hubs = [] if page is not None else rt.settings.hubs
+    parts = [f'<{hub}>; rel="hub"' for hub in hubs]
+    parts.append(f'<{rt.settings.base_url}/feeds/{name}.{fmt}>; rel="self"')
+    return ", ".join(parts)
 
 
 def _serve(request: Request, *parts: str) -> Response:
@@ -104,7 +119,7 @@ def _serve(request: Request, *parts: str) -> Response:
             f"feed {target.feed}.{target.fmt} has not been rendered yet",
             {"Retry-After": "2"},
         )
-    r = reply(req, stored, target.fmt, vary=target.vary, public=target.public)
+    r = reply(req, stored, target.fmt, vary=target.vary, public=target.public, links=target.links)
     body = b"" if request.method == "HEAD" else r.body
     return Response(content=body, status_code=r.status, headers=r.headers)
 
