@@ -112,6 +112,22 @@ class FeedLinksExtension(_Extension):
         return element
 
 
+class AtomUpdatedExtension(_Extension):
+    """Nothing at feed level: feedgen's RSS already declares the Atom namespace."""
+
+
+class AtomUpdatedEntryExtension(_Extension):
+    """``<atom:updated>`` in an RSS item: when it last changed (RSS has only ``pubDate``)."""
+
+    def __init__(self) -> None:
+        self.updated: str | None = None
+
+    def extend_rss(self, element: etree._Element) -> etree._Element:
+        if self.updated:
+            etree.SubElement(element, f"{{{ATOM_NS}}}updated").text = self.updated
+        return element
+
+
 class DcCreatorExtension(_Extension):
     def extend_ns(self) -> dict[str, str]:
         return {"dc": "http://purl.org/dc/elements/1.1/"}

@@ -47,6 +47,7 @@ def _item(item: AudienceArticle) -> JsonObject:
         data["date_published"] = iso_utc(published)
     if article.authors:
         data["authors"] = [{"name": content.xml_safe(name)} for name in article.authors]
+        data["author"] = data["authors"][0]  # JSON Feed 1.0's, for older readers (1.1 allows both)
     tags = content.categories(article)
     if tags:
         data["tags"] = tags
@@ -63,6 +64,7 @@ def feed_document(meta: FeedMeta, items: Sequence[AudienceArticle]) -> JsonObjec
         "description": meta.subtitle,
         "language": meta.language,
         "authors": [{"name": meta.author_name, "url": meta.home_url}],
+        "author": {"name": meta.author_name, "url": meta.home_url},  # JSON Feed 1.0's
         "items": [_item(item) for item in content.ordered(items)],
     }
     if meta.hubs:

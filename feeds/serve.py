@@ -44,11 +44,18 @@ def split_name(name: str) -> tuple[str, str] | None:
     return stem, fmt
 
 
+def gzip_etag(etag: str) -> str:
+    """The gzip representation's own strong ETag: ``"abc"`` -> ``"abc-gzip"`` (RFC 9110 8.8.3: a
+    strong validator differs per content-coding)."""
+    return etag[:-1] + '-gzip"' if etag.endswith('"') else etag + "-gzip"
+
+
 def _not_modified(req: Mapping[str, str], feed: FeedBytes) -> bool:
     inm = req.get("if-none-match")
     if inm is not None:
+        # Weak comparison (RFC 9110 13.1.2): either coding's tag names the same content.
         tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
-        return "*" in tags or feed.etag in tags
+        return "*" in tags or feed.etag in tags or gzip_etag(feed.etag) in tags
     ims = req.get("if-modified-since")
     if ims:
         try:
@@ -79,8 +86,9 @@ def reply(
 
     ``public=False`` (the geo route, by default) keeps shared caches from storing an answer that
     depends on the reader's region."""
+    gzipped = accepts_gzip(req)
     headers = {
-        "ETag": feed.etag,
+        "ETag": gzip_etag(feed.etag) if gzipped else feed.etag,
         "Last-Modified": feed.last_modified,
         "Cache-Control": f"{'public' if public else 'private'}, max-age={MAX_AGE}",
         "Vary": ", ".join(["Accept-Encoding", *(vary or [])]),
@@ -91,7 +99,7 @@ def reply(
         return Reply(304, headers, b"")
     headers["Content-Type"] = CONTENT_TYPES[fmt]
     body = feed.body
-    if accepts_gzip(req):
+    if gzipped:
         body = feed.gzipped if feed.gzipped is not None else gzip.compress(body, compresslevel=6, mtime=0)
         headers["Content-Encoding"] = "gzip"
     headers["Content-Length"] = str(len(body))

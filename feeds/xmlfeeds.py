@@ -21,6 +21,8 @@ from feedgen.feed import FeedGenerator
 
 from feeds import content
 from feeds.ext import (
+    AtomUpdatedEntryExtension,
+    AtomUpdatedExtension,
     DcCreatorEntryExtension,
     DcCreatorExtension,
     FeedLinksExtension,
@@ -30,7 +32,7 @@ from feeds.ext import (
     RestrictionExtension,
 )
 from feeds.meta import GENERATOR, FeedMeta
-from worker.models import AudienceArticle
+from worker.models import AudienceArticle, iso_utc
 
 XmlFormat = Literal["rss", "atom"]
 SELF_TYPES: dict[XmlFormat, str] = {"rss": "application/rss+xml", "atom": "application/atom+xml"}
@@ -52,6 +54,7 @@ def _generator(fmt: XmlFormat, meta: FeedMeta, newest_first: Sequence[AudienceAr
     fg.register_extension("geonotice", GeoNoticeExtension, GeoNoticeEntryExtension)
     fg.register_extension("restriction", RestrictionExtension, RestrictionEntryExtension)
     fg.register_extension("dccreator", DcCreatorExtension, DcCreatorEntryExtension, atom=False)
+    fg.register_extension("atomupdated", AtomUpdatedExtension, AtomUpdatedEntryExtension, atom=False)
 
     fg.id(meta.feed_id)
     fg.title(content.xml_safe(meta.title))
@@ -111,6 +114,7 @@ def build(fmt: XmlFormat, meta: FeedMeta, items: Sequence[AudienceArticle]) -> F
         fe.geonotice.notices = content.unique_notices(item)
         fe.restriction.deny_countries = content.restricted_countries(item.article)
         fe.dccreator.creators = list(item.article.authors)
+        fe.atomupdated.updated = iso_utc(content.updated(item.article))
     return fg
 
 

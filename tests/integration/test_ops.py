@@ -31,6 +31,12 @@ def test_ready_and_metrics_while_work_flows(stack: tuple[Api, Any, Any]) -> None
     assert "syndicate_queue_depth{queue=ingest}" in m and "syndicate_queue_depth{queue=webhooks}" in m
     assert m["syndicate_ingest_backlog"] == 0
     assert api.get("/healthz").json() == {"status": "ok"}
+    # Every family has its own name in Prometheus's own parser (it strips _total from counters).
+    families = [f.name for f in text_string_to_metric_families(api.get("/metrics").text)]
+    assert len(families) == len(set(families)), sorted(families)
+    kinds = {f.name: f.type for f in text_string_to_metric_families(api.get("/metrics").text)}
+    assert kinds["syndicate_subscriptions_disabled"] == "gauge"
+    assert kinds["syndicate_subscription_disablings"] == "counter"
 
 
 def test_not_ready_without_worker_or_redis(

@@ -164,8 +164,8 @@ def test_xml_feed_parses_back(fmt: FeedFormat, audience: str) -> None:
     assert [a["name"] for a in first.authors] == ["RFE/RL", "Reporter 2"]
     assert [t.term for t in parsed.entries[1].tags] == ["Afghanistan/Pakistan", "NATO"]
     assert parsed.feed.updated_parsed[:6] == (2021, 6, 3, 9, 30, 0)  # newest item date, not the clock
-    if fmt == "atom":
-        assert first.updated_parsed[:6] == (2021, 6, 3, 9, 30, 0)
+    assert first.updated_parsed[:6] == (2021, 6, 3, 9, 30, 0)  # RSS: atom:updated
+    assert parsed.entries[1].updated_parsed[:6] == (2021, 6, 1, 12, 0, 0)
     links = {(link["rel"], link["href"]) for link in parsed.feed.links}
     assert ("self", f"http://127.0.0.1:8000/feeds/{audience}/all.{fmt}") in links
     assert ("hub", "http://127.0.0.1:8001/hub") in links
@@ -184,6 +184,9 @@ def test_json_feed(audience: str) -> None:
     assert feed["items"][0]["date_published"] == "2021-06-02T12:00:00Z"
     assert feed["items"][0]["date_modified"] == "2021-06-03T09:30:00Z"
     assert feed["items"][0]["authors"] == [{"name": "RFE/RL"}, {"name": "Reporter 2"}]
+    assert feed["items"][0]["author"] == {"name": "RFE/RL"}  # JSON Feed 1.0 readers
+    assert "author" not in feed["items"][2] and "authors" not in feed["items"][2]
+    assert feed["author"]["name"] == feed["authors"][0]["name"]
     notices = [i["_geo"]["notices"] for i in feed["items"]]
     assert notices == ([[RU_NOTICE.model_dump()]] * 3 if audience == "ru" else [[], [], []])
     assert feed["items"][1]["_geo"]["restricted_countries"] == ["ru", "ua"]

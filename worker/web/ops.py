@@ -35,6 +35,9 @@ COUNTERS = {
     "subscriptions_disabled": "Subscriptions disabled (410 Gone or failing for days).",
     "websub_pings": "WebSub publish pings sent.",
 }
+# Counters exposed under another name than their stat: the counter of disablings must not share
+# the gauge syndicate_subscriptions_disabled's family (Prometheus parsers strip _total).
+METRIC_NAMES = {"subscriptions_disabled": "subscription_disablings"}
 
 
 class RedisCollector(Collector):
@@ -45,7 +48,8 @@ class RedisCollector(Collector):
         store = self.rt.store
         stats = store.stats()
         for name, doc in COUNTERS.items():
-            yield CounterMetricFamily(f"syndicate_{name}", doc, value=stats.get(name, 0.0))
+            metric = f"syndicate_{METRIC_NAMES.get(name, name)}"
+            yield CounterMetricFamily(metric, doc, value=stats.get(name, 0.0))
         depth = GaugeMetricFamily(
             "syndicate_queue_depth", "Messages waiting per Celery queue.", labels=["queue"]
         )
