@@ -11,6 +11,7 @@ import json
 from datetime import datetime
 
 from feeds.content import item_html
+from worker.event_cut import fit_event
 from worker.models import AudienceArticle, EventType, iso_utc
 
 
@@ -30,7 +31,7 @@ def event_body(
     *,
     payload_cap: int,
 ) -> bytes:
-    """The JSON body of one event for one audience, under ``payload_cap`` bytes where possible."""
+    """The JSON body of one event for one audience, never over ``payload_cap`` bytes."""
     if event_type == "article.withdrawn":
         a = view.article
         article: dict[str, object] = {
@@ -47,20 +48,17 @@ def event_body(
         article["notices"] = [
             {"id": n.id, "language": n.language, "text": n.text, "url": n.url} for n in view.notices
         ]
-    body = _dump(event_type, view.audience, article, at)
-    if len(body) > payload_cap and "body_html" in article:
-        # Too large for partners' endpoints: send the article without its HTML, with its link.
-        article.pop("body_html")
-        article["body_text"] = ""
-        article["truncated"] = True
-        body = _dump(event_type, view.audience, article, at)
-    return body
+
+    def dump(doc: dict[str, object], cut: list[str]) -> bytes:
+        return _dump(event_type, view.audience, doc, at, cut)
+
+    # Too large for partners' endpoints: cut in the documented order (worker.event_cut).
+    return fit_event(article, dump, payload_cap)
 
 
-def _dump(event_type: str, audience: str, article: dict[str, object], at: datetime) -> bytes:
-    doc = {
-        "type": event_type,
-        "timestamp": iso_utc(at),
-        "data": {"audience": audience, "article": article},
-    }
+def _dump(event_type: str, audience: str, article: dict[str, object], at: datetime, cut: list[str]) -> bytes:
+    data: dict[str, object] = {"audience": audience, "article": article}
+    if cut:
+        data["truncated"] = cut
+    doc = {"type": event_type, "timestamp": iso_utc(at), "data": data}
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()

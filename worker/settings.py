@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 DEFAULT_GEO_HEADERS = "CloudFront-Viewer-Country,CloudFront-Viewer-Country-Region,CF-IPCountry"
 DEFAULT_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,36000"
+# The smallest SYNDICATE_WEBHOOK_PAYLOAD_CAP: room for an event cut down to its id and link.
+MIN_PAYLOAD_CAP = 1024
 
 
 def _split(value: str) -> list[str]:
@@ -67,6 +69,16 @@ class Settings(BaseModel):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("webhook_payload_cap")
+    @classmethod
+    def _cap_holds_an_event(cls, value: int) -> int:
+        if value < MIN_PAYLOAD_CAP:
+            raise ValueError(
+                f"SYNDICATE_WEBHOOK_PAYLOAD_CAP={value} is under {MIN_PAYLOAD_CAP} bytes, too small for "
+                "any event: set it to at least that (default 262144)"
+            )
+        return value
 
     @field_validator("export_dir", mode="before")
     @classmethod
