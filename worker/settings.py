@@ -75,8 +75,8 @@ class Settings(BaseModel):
     def _cap_holds_an_event(cls, value: int) -> int:
         if value < MIN_PAYLOAD_CAP:
             raise ValueError(
-                f"SYNDICATE_WEBHOOK_PAYLOAD_CAP={value} is under {MIN_PAYLOAD_CAP} bytes, too small for "
-                "any event: set it to at least that (default 262144)"
+                f"{value} bytes is too small for any webhook event: set at least {MIN_PAYLOAD_CAP} "
+                "(default 262144)"
             )
         return value
 

@@ -116,7 +116,7 @@ def test_the_configuration_is_cut_last_when_nothing_else_is_left() -> None:
 
 
 def test_settings_refuse_a_cap_too_small_for_any_event() -> None:
-    with pytest.raises(ValueError, match="SYNDICATE_WEBHOOK_PAYLOAD_CAP=100 is under 1024"):
+    with pytest.raises(ValueError, match="100 bytes is too small for any webhook event: set at least 1024"):
         Settings.from_env({"SYNDICATE_WEBHOOK_PAYLOAD_CAP": "100"})
 
 

@@ -14,6 +14,7 @@ import typer
 
 from worker.cli import intake, manage, roles, subs
 from worker.cli.common import fail, resolve_format
+from worker.cli.errors import DEBUG_ENV, report
 
 app = typer.Typer(
     name="syndicate",
@@ -26,6 +27,17 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="markdown",
 )
+
+
+@app.callback()
+def _options(
+    debug: bool = typer.Option(
+        False, "--debug", help=f"Show the traceback of an unexpected error (or set {DEBUG_ENV}=1)."
+    ),
+) -> None:
+    """Read before any command; ``main`` reads ``--debug`` itself (see ``worker.cli.errors``)."""
+
+
 app.add_typer(subs.subscriptions_app, name="subscriptions")
 for command in (roles.up, roles.worker, roles.beat, roles.serve):
     app.command()(command)
@@ -98,4 +110,8 @@ def read_text(path: Path) -> str:
 
 
 def main() -> None:
-    app()
+    """Run the command; an unexpected error ends in one line and exit 1 (``worker.cli.errors``)."""
+    try:
+        app()
+    except Exception as exc:
+        sys.exit(report(exc, sys.argv[1:]))
