@@ -1,4 +1,4 @@
-"""Fit a webhook event under the payload cap: pure, bytes out (README "Webhook payload cap").
+"""Fit a webhook event under the payload cap: pure, bytes out (README, HTTP API, "Payload cap").
 
 An event over ``SYNDICATE_WEBHOOK_PAYLOAD_CAP`` bytes is cut field by field until it fits:
 
