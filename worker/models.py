@@ -36,6 +36,20 @@ class RawInput(BaseModel):
     guid: str | None = None
 
 
+class LeadImage(BaseModel):
+    """The article's lead picture: an absolute http(s) URL, with what the source says about it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    alt: str | None = None
+    caption: str | None = None
+    credit: str | None = None
+    width: int | None = None
+    height: int | None = None
+    type: str | None = None
+
+
 class Article(BaseModel):
     """The normalized article: CONTRACTS section 4, field for field."""
 
@@ -54,6 +68,7 @@ class Article(BaseModel):
     summary: str = ""
     body_text: str
     body_html: str
+    image: LeadImage | None = None
     content_hash: str
     detected_notices: list[str] = Field(default_factory=list)
     restricted_regions: list[str] = Field(default_factory=list)

@@ -20,10 +20,13 @@ NOTICES = [
 ]
 PARAGRAPHS = json.loads((DATA / "rferl-nato-afghan-pullout.expected.json").read_text("utf-8"))["paragraphs"]
 LEAKS = [
-    "SCRIPT-LEAK", "STYLE-LEAK", "NAV-LEAK", "ASIDE-LEAK", "FOOTER-LEAK", "IFRAME-LEAK", "javascript",
-    "onclick", "onerror", "onmouseover", "alert", "<script", "<a ", "<img", "<iframe", "undesirable",
-    "click here", "Editors' Picks",
+    "SCRIPT-LEAK", "STYLE-LEAK", "NAV-LEAK", "ASIDE-LEAK", "FOOTER-LEAK", "javascript",
+    "onclick", "onerror", "onmouseover", "alert", "<script", "<iframe", "undesirable",
+    "click here", "Click me", "Editors' Picks",
 ]  # fmt: skip
+
+
+EMBED = "https://evil.example/IFRAME-LEAK"
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +51,8 @@ def test_hostile_metadata(hostile: Article) -> None:
 
 def test_hostile_body_and_notice(hostile: Article) -> None:
     paragraphs = hostile.body_text.split("\n\n")
-    assert paragraphs == [*PARAGRAPHS[:4], "Summit In Brussels", *PARAGRAPHS[4:]]
+    # The iframe is an embed: it stays as a plain link to what it showed.
+    assert paragraphs == [*PARAGRAPHS[:4], "Summit In Brussels", *PARAGRAPHS[4:], EMBED]
     assert hostile.detected_notices == ["rferl-undesirable-ru"]
 
 
@@ -58,11 +62,13 @@ def test_hostile_markup_is_gone(hostile: Article, leak: str) -> None:
     assert all(leak not in field for field in fields)
 
 
-def test_body_html_is_one_p_per_paragraph(hostile: Article) -> None:
+def test_body_html_keeps_structure_and_nothing_else(hostile: Article) -> None:
     tags = set(re.findall(r"</?([a-zA-Z0-9]+)[^>]*>", hostile.body_html))
-    assert tags == {"p"}
-    assert "<p " not in hostile.body_html  # no attributes at all
-    assert hostile.body_html.count("<p>") == len(hostile.body_text.split("\n\n"))
+    assert tags == {"p", "h2", "a"}
+    assert "<h2>Summit In Brussels</h2>" in hostile.body_html
+    assert re.findall(r"<a [^>]*>", hostile.body_html) == [f'<a href="{EMBED}">']
+    assert "<p " not in hostile.body_html  # no attributes on paragraphs
+    assert hostile.body_html.count("<p>") + 1 == len(hostile.body_text.split("\n\n"))
 
 
 def test_text_that_looks_like_markup_is_escaped() -> None:

@@ -15,7 +15,9 @@ from worker.normalize.dates import parse_date
 from worker.normalize.draft import Draft
 from worker.normalize.errors import NormalizeError
 from worker.normalize.html import html_to_paragraphs
+from worker.normalize.links import absolute_url
 from worker.normalize.sniff import looks_like_html
+from worker.normalize.structure import parse_fragment, prepare
 from worker.normalize.text import split_authors
 
 _REGION = re.compile(r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$")
@@ -46,6 +48,7 @@ class CmsArticle(BaseModel):
     body_text: str | None = None
     body: str | None = None
     content: str | None = None
+    image: str | dict[str, Any] | None = None
     restricted_regions: list[str] | str | None = None
 
 
@@ -65,8 +68,8 @@ def load_json_object(document: str) -> dict[str, Any]:
     return data
 
 
-def parse_cms(document: str) -> Draft:
-    """The article of a CMS JSON document."""
+def parse_cms(document: str, caller_url: str | None = None) -> Draft:
+    """The article of a CMS JSON document; relative URLs resolve against its ``url`` (else ``caller_url``)."""
     data = load_json_object(document)
     try:
         cms = CmsArticle.model_validate(data)
@@ -76,9 +79,18 @@ def parse_cms(document: str) -> Draft:
     if not title.strip():
         raise NormalizeError("json: field 'title' is empty")
     guid = cms.guid if cms.guid is not None else cms.id
+    base = absolute_url(cms.url, None) if cms.url else None
+    base = base or (absolute_url(caller_url, None) if caller_url else None)
+    markup = _markup(cms)
+    tree = None
+    if markup is not None:
+        tree = parse_fragment(markup)
+        prepare(tree, base)
     return Draft(
         title=title,
-        paragraphs=_body(cms),
+        paragraphs=[] if tree is not None else _body(cms),
+        html=tree,
+        image=_image(cms.image, base),
         authors=_authors(cms),
         published_at=_date(cms.published_at, "published_at"),
         updated_at=_date(cms.updated_at, "updated_at"),
@@ -101,6 +113,7 @@ _EXPECTED = {
     "restricted_regions": "a list of ISO 3166 codes or one string",
     "published_at": "an ISO 8601 date string or Unix seconds",
     "updated_at": "an ISO 8601 date string or Unix seconds",
+    "image": "an image URL or an object with 'url', 'alt', 'caption', 'credit', 'width', 'height'",
 }
 
 
@@ -161,6 +174,29 @@ def _body(cms: CmsArticle) -> list[str]:
     if cms.body_html and cms.body_html.strip():
         return html_to_paragraphs(cms.body_html)
     return next((p for p in map(_paragraphs, present) if p), [])
+
+
+def _markup(cms: CmsArticle) -> str | None:
+    """The body as HTML when the CMS gives markup: ``body_html``, else a text field that looks like HTML."""
+    if cms.body_html and cms.body_html.strip():
+        return cms.body_html
+    _body(cms)  # the error for a document without any body field
+    value = next((getattr(cms, n) for n in _BODY_FIELDS[1:] if (getattr(cms, n) or "").strip()), None)
+    return value if value is not None and looks_like_html(value) else None
+
+
+def _image(value: str | dict[str, Any] | None, base: str | None) -> dict[str, Any] | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    data = {"url": value} if isinstance(value, str) else dict(value)
+    url = data.get("url")
+    if not isinstance(url, str) or absolute_url(url, base, "src") is None:
+        shown = repr(url if isinstance(value, dict) else value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        raise NormalizeError(
+            f"json: field 'image' has {shown} (expected an http(s) image URL, or an object with one in 'url')"
+        )
+    return data
 
 
 def _regions(value: list[str] | str | None) -> list[str]:

@@ -13,8 +13,10 @@ from worker.normalize.detect import remove_notices
 from worker.normalize.draft import Draft
 from worker.normalize.errors import NormalizeError
 from worker.normalize.html import parse_html
+from worker.normalize.image import lead_image
 from worker.normalize.identity import article_id, content_hash, fallback_key, slug
 from worker.normalize.language import detect_language, normalize_tag
+from worker.normalize.structure import finish
 from worker.normalize.text import parse_text
 from worker.normalize.urls import canonical_url, optional_canonical_url
 from worker.publishers import resolve_publisher
@@ -44,7 +46,10 @@ def normalize(raw: RawInput, notices: Sequence[Notice] = (), publishers: Sequenc
        publisher's id by name, alias or URL domain (``publishers``; an unknown source stays as is).
     6. Identity: the id from the source as given + guid/URL/title (so resolving a name to its
        publisher never changes an id already handed out), the hash over title, body and dates.
-    7. Render body_text and body_html; the sanitizer runs last, on the final paragraphs.
+    7. Render body_text and body_html. A structured body (HTML pages, CMS markup) keeps its
+       markup through the allowlist (``structure.finish``), which runs last; scraped text
+       becomes one ``<p>`` per paragraph. The lead image: the source's own, else the body's
+       first figure.
     """
     body = hygiene.strip_forbidden(raw.body)
     if not hygiene.has_text(body):
@@ -53,18 +58,25 @@ def normalize(raw: RawInput, notices: Sequence[Notice] = (), publishers: Sequenc
     caller_url = canonical_url(raw.url) if raw.url and raw.url.strip() else None
     caller_date = _caller_date(raw.published_at)
 
-    draft, found = _extract(raw.format, body, notices)
+    draft, found = _extract(raw.format, body, notices, caller_url)
 
     title = hygiene.clean_text(draft.title)
     if not title:
         raise NormalizeError(f"{raw.format}: no headline found")
-    paragraphs = [p for p in hygiene.clean_paragraphs(draft.paragraphs) if p.casefold() != title.casefold()]
-    if raw.format != "text":
-        paragraphs, found = remove_notices(paragraphs, notices)
+    figure = None
+    if draft.html is not None:  # a structured body (HTML page, CMS markup)
+        body_html, paragraphs, in_body, figure = finish(draft.html, title, notices)
+        found = [*found, *(n for n in in_body if n not in found)]
+    else:
+        paragraphs = [p for p in hygiene.clean_paragraphs(draft.paragraphs) if p.casefold() != title.casefold()]
+        if raw.format != "text":
+            paragraphs, found = remove_notices(paragraphs, notices)
+        body_html = hygiene.paragraphs_to_html(paragraphs)
     if not paragraphs:
         raise NormalizeError(_NO_BODY[raw.format])
 
     url = _url(draft.url, raw.format == "html") or caller_url
+    image = lead_image(draft.image, url, figure)
     published_at = draft.published_at or caller_date
     given_source = _source(raw.source or draft.source, found, notices, url)
     key = (raw.guid or "").strip() or draft.guid or url or fallback_key(title, published_at)
@@ -82,18 +94,29 @@ def normalize(raw: RawInput, notices: Sequence[Notice] = (), publishers: Sequenc
         tags=hygiene.clean_list(draft.tags),
         summary=hygiene.clean_text(draft.summary or "") or paragraphs[0],
         body_text=body_text,
-        body_html=hygiene.paragraphs_to_html(paragraphs),
-        content_hash=content_hash(title, body_text, published_at, draft.updated_at),
+        body_html=body_html,
+        image=image,
+        content_hash=content_hash(
+            title,
+            body_text,
+            published_at,
+            draft.updated_at,
+            body_html=body_html if draft.html is not None else None,
+            image=image.model_dump() if image else None,
+        ),
         detected_notices=found,
         restricted_regions=draft.restricted_regions,
     )
 
 
-def _extract(fmt: str, body: str, notices: Sequence[Notice]) -> tuple[Draft, list[str]]:
+def _extract(
+    fmt: str, body: str, notices: Sequence[Notice], caller_url: str | None
+) -> tuple[Draft, list[str]]:
     if fmt == "html":
-        return parse_html(body), []
+        draft = parse_html(body, caller_url, notices)
+        return draft, list(draft.detected_notices)
     if fmt == "json":
-        return parse_cms(body), []
+        return parse_cms(body, caller_url), []
     lines = [line for line in map(hygiene.clean_text, hygiene.split_lines(body)) if line]
     lines, found = remove_notices(lines, notices)
     return parse_text(lines), found

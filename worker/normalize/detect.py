@@ -98,9 +98,15 @@ def _build_patterns(notices: Sequence[Notice]) -> list[_Pattern]:
 
 def remove_notices(blocks: Sequence[str], notices: Sequence[Notice]) -> tuple[list[str], list[str]]:
     """``blocks`` without the notices found in them, and the ids found (first appearance first)."""
+    removed, detected = notice_blocks(blocks, notices)
+    return [b for k, b in enumerate(blocks) if k not in removed], detected
+
+
+def notice_blocks(blocks: Sequence[str], notices: Sequence[Notice]) -> tuple[set[int], list[str]]:
+    """The indices of the blocks that belong to a notice, and the ids found (first appearance first)."""
     patterns = _patterns(notices)
     if not patterns or not blocks:
-        return list(blocks), []
+        return set(), []
     block_words = [words(b) for b in blocks]
     owner = [i for i, ws in enumerate(block_words) for _ in ws]
     flat = [w for ws in block_words for w in ws]
@@ -144,7 +150,7 @@ def remove_notices(blocks: Sequence[str], notices: Sequence[Notice]) -> tuple[li
             removed.update(_companions(block_words, i, j, ids))
             detected.extend(p.notice_id for p in ids if p.notice_id not in detected)
         i = j
-    return [b for k, b in enumerate(blocks) if k not in removed], detected
+    return removed, detected
 
 
 def _mostly_notice(tokens: list[str], covered: list[bool]) -> bool:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+from lxml import etree
 
 
 @dataclass
@@ -24,3 +27,7 @@ class Draft:
     language: str | None = None
     restricted_regions: list[str] = field(default_factory=list)
     detected_notices: list[str] = field(default_factory=list)
+    # A structured body (a prepared tree, see ``structure``) in place of ``paragraphs``.
+    html: etree._Element | None = None
+    # The lead image as the source states it: {"url", "alt", "caption", "credit", "width", "height", "type"}.
+    image: dict[str, Any] | None = None

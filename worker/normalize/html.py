@@ -1,18 +1,21 @@
 """HTML pages: trafilatura for the article body, meta tags and htmldate for the rest.
 
-Only plain text leaves this module: scripts, styles, event handlers and links never reach
-the article, whose HTML is rebuilt from paragraphs and sanitized at the very end.
+The body leaves as a structured tree (``structure``): trafilatura keeps formatting, links and
+images, the page's URLs are made absolute first, and the allowlist runs at the very end. The
+lead image comes from ``og:image`` (else ``twitter:image``); notices found anywhere in the page
+(an aside, a banner) are listed and kept out.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import lxml.html
 from lxml import etree
 
+from worker.models import Notice
 from worker.normalize.dates import parse_date
 from worker.normalize.draft import Draft
 from worker.normalize.errors import NormalizeError
@@ -67,8 +70,12 @@ def _walk(element: etree._Element, out: list[str]) -> None:
     out.append(element.tail or "")
 
 
-def parse_html(page: str) -> Draft:
-    """The article of an HTML page. Raises :class:`NormalizeError` when the page holds no article text."""
+def parse_html(page: str, caller_url: str | None = None, notices: Sequence[Notice] = ()) -> Draft:
+    """The article of an HTML page. Raises :class:`NormalizeError` when the page holds no article text.
+
+    Relative URLs resolve against the page's ``<base>``, else ``caller_url`` (where the page was
+    fetched), else its canonical link.
+    """
     page = _XML_DECLARATION.sub("", page, count=1)
     try:
         tree = lxml.html.document_fromstring(page)
@@ -81,22 +88,33 @@ def parse_html(page: str) -> Draft:
     canonical = _canonical_link(tree) or meta.get("og:url")
     language = tree.get("lang") or tree.get("xml:lang") or meta.get("og:locale")
     found_date = _htmldate(tree)
+    from worker.normalize import structure  # noqa: PLC0415 - structure imports this module
+    from worker.normalize.links import absolute_url, base_url
+
+    document_url = absolute_url(caller_url, None) or absolute_url(canonical, None)
+    base = base_url(tree, document_url)
+    found = _page_notices(tree, notices)
+    structure.prepare(tree, base, page=True)
+    kept = structure.stash(tree)
     import trafilatura  # here, not at the top: it costs 0.3 s to import and only pages need it
 
     doc = trafilatura.bare_extraction(
-        page,
+        tree,
         with_metadata=True,
         include_comments=False,
-        include_tables=False,
-        include_links=False,
-        include_images=False,
+        include_tables=True,
+        include_links=True,
+        include_images=True,
+        include_formatting=True,
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
-    paragraphs = html_to_paragraphs(doc.body) if doc is not None and doc.body is not None else []
-    if not paragraphs:
+    if doc is None or doc.body is None or not " ".join(doc.body.itertext()).strip():
         raise NormalizeError("html: no article text found in the page")
+    body = structure.from_trafilatura(doc.body)
+    structure.unstash(body, kept)
+    structure.prepare(body, base)
     title = meta.get("og:title") or h1 or (doc.title if doc else None) or head_title
-    draft = Draft(title=title or "", paragraphs=paragraphs)
+    draft = Draft(title=title or "", html=body, detected_notices=found, image=_meta_image(meta))
     authors = meta.get("author") or meta.get("article:author") or (doc.author or "" if doc else "")
     draft.authors = split_authors(authors.replace(";", ","))
     draft.published_at = parse_date(meta.get("article:published_time")) or found_date
@@ -107,6 +125,45 @@ def parse_html(page: str) -> Draft:
     draft.url = canonical
     draft.language = language
     return draft
+
+
+def _meta_image(meta: _Meta) -> dict[str, str | None] | None:
+    """The lead image the page's meta tags state: ``og:image`` (with its alt, size, type), else ``twitter:image``."""
+    url = meta.get("og:image:secure_url") or meta.get("og:image") or meta.get("og:image:url")
+    if url:
+        return {
+            "url": url,
+            "alt": meta.get("og:image:alt"),
+            "width": meta.get("og:image:width"),
+            "height": meta.get("og:image:height"),
+            "type": meta.get("og:image:type"),
+        }
+    url = meta.get("twitter:image") or meta.get("twitter:image:src")
+    return {"url": url, "alt": meta.get("twitter:image:alt")} if url else None
+
+
+def _page_notices(tree: etree._Element, notices: Sequence[Notice]) -> list[str]:
+    """Notices standing anywhere in the page (banners, asides); those outside the article's
+    paragraphs are taken out of the tree here, the others when the body is finished."""
+    if not notices:
+        return []
+    from worker.normalize.detect import notice_blocks
+
+    elements = [e for e in tree.iter("aside", "section", "div", "p", "footer", "header") if _own_block(e)]
+    texts = [" ".join(e.text_content().split()) for e in elements]
+    indices, found = notice_blocks(texts, notices)
+    for i in indices:
+        parent = elements[i].getparent()
+        if parent is not None and elements[i].tag != "p":
+            elements[i].drop_tree()
+    return found
+
+
+def _own_block(element: etree._Element) -> bool:
+    """An element with no block of its own inside (its text is one block of the page)."""
+    return not any(
+        isinstance(child.tag, str) and child.tag.lower() in _BLOCKS for child in element.iterdescendants()
+    )
 
 
 class _Meta(dict[str, list[str]]):

@@ -33,13 +33,25 @@ def fallback_key(title: str, published_at: datetime | None) -> str:
 
 
 def content_hash(
-    title: str, body_text: str, published_at: datetime | None, updated_at: datetime | None
+    title: str,
+    body_text: str,
+    published_at: datetime | None,
+    updated_at: datetime | None,
+    *,
+    body_html: str | None = None,
+    image: dict[str, object] | None = None,
 ) -> str:
-    """sha256 hex over exactly the fields whose change makes a new version of the article."""
-    payload = [
+    """sha256 hex over exactly the fields whose change makes a new version of the article.
+
+    ``body_html`` is given for structured bodies (a changed link is a new version) and ``image``
+    when the article has one; plain-text articles hash as they always did.
+    """
+    payload: list[object] = [
         title,
         body_text,
         iso_utc(published_at) if published_at else None,
         iso_utc(updated_at) if updated_at else None,
     ]
+    if body_html is not None or image is not None:
+        payload += [body_html, image]
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()

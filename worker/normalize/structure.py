@@ -1,0 +1,437 @@
+"""Structured article bodies: a parsed fragment in, the allowlisted ``body_html`` and its paragraphs out.
+
+Every HTML body (CMS ``body_html``, the article trafilatura finds in a page) passes here:
+
+* :func:`prepare` works on the source tree: embeds become a plain link, URLs become absolute
+  (against the article's URL or the page's ``<base>``) without tracking parameters, lazy images get
+  their ``src``, tracking pixels and dangerous elements go;
+* :func:`from_trafilatura` turns trafilatura's XML body into the same HTML vocabulary;
+* :func:`finish` cleans the text, drops the headline repeated in the body, repeated blocks and the
+  configured notices, and returns the sanitized markup with one plain-text paragraph per block.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import lxml.html
+from lxml import etree
+
+from worker.allowlist import DROP_WITH_CONTENT, sanitize
+from worker.models import Notice
+from worker.normalize import hygiene
+from worker.normalize.detect import notice_blocks
+from worker.normalize.html import html_to_paragraphs
+from worker.normalize.links import absolute_url, image_source, is_pixel
+
+EMBEDS = frozenset({"iframe", "embed", "object", "video", "audio"})
+# Block containers whose own tag is not allowed: renamed to <p> when they hold only inline
+# content, unwrapped otherwise (so that their paragraphs stay paragraphs).
+_CONTAINERS = frozenset(
+    "div section article main header aside details summary dl dd dt address center hgroup picture"
+    " span font".split()
+)
+_SPAN_LIKE = frozenset({"span", "font", "picture"})
+_BLOCKS = frozenset(
+    "p h2 h3 h4 ul ol li blockquote figure figcaption pre table hr div section article main header"
+    " aside details summary dl dd dt address center hgroup h1 h5 h6 tr td th caption".split()
+)
+_LEAVES = ("p", "h2", "h3", "h4", "li", "figcaption", "pre", "blockquote", "caption")
+_RENAME = {"h1": "h2", "h5": "h4", "h6": "h4", "strike": "s", "del": "s", "ins": "u", "tt": "code"}
+_XML_HI = {"#b": "strong", "#i": "em", "#u": "u", "#t": "code", "#sub": "sub", "#sup": "sup"}
+_SKIP_TEXT = frozenset({"pre", "code"})
+_IMG_ATTRS = frozenset({"src", "alt", "width", "height"})
+PLACEHOLDER = "https://placeholder.invalid/"
+_SCRIPTED = re.compile(r"^\s*(?:javascript|vbscript|data)\s*:", re.IGNORECASE)
+_BLOCK_NAMES = "p|h2|h3|h4|li|figcaption|blockquote|td|th|caption"
+_OPEN_SPACE = re.compile(rf"(<(?:{_BLOCK_NAMES})(?:\s[^>]*)?>)\s+")
+_CLOSE_SPACE = re.compile(rf"\s+(</(?:{_BLOCK_NAMES})>)")
+
+
+@dataclass(frozen=True)
+class FigureImage:
+    """The first image of a body, with the caption of its figure."""
+
+    url: str
+    alt: str | None
+    caption: str | None
+    width: str | None
+    height: str | None
+
+
+def prepare(root: etree._Element, base: str | None, *, page: bool = False) -> None:
+    """Make a source tree safe to extract from, in place (see the module docstring).
+
+    ``page``: a whole page, whose navigation menus go too (never article text).
+    """
+    for element in list(root.iter(*DROP_WITH_CONTENT - EMBEDS, *(("nav",) if page else ()))):
+        _drop(element)
+    for element in list(root.iter(*EMBEDS)):
+        if element.getparent() is not None:
+            _embed_to_link(element, base)
+    for img in list(root.iter("img")):
+        src = absolute_url(image_source(img), base, "src")
+        if src is None or is_pixel(img):
+            _drop(img)
+        else:
+            img.set("src", src)
+    for link in list(root.iter("a")):
+        if _SCRIPTED.match(link.get("href") or ""):
+            _drop_control(link)
+            continue
+        href = absolute_url(link.get("href"), base)
+        if href is None:
+            link.attrib.pop("href", None)
+        else:
+            link.set("href", href)
+    for quote in root.iter("blockquote", "q"):
+        cite = absolute_url(quote.get("cite"), base, "cite")
+        if cite is None:
+            quote.attrib.pop("cite", None)
+        else:
+            quote.set("cite", cite)
+
+
+def _drop_control(link: etree._Element) -> None:
+    """A script link: its text stays in a sentence, but a control standing alone ("Click me") goes."""
+    block = next((a for a in link.iterancestors() if a.tag in _BLOCKS), None)
+    if block is not None and _text(block) == _text(link):
+        _drop(link)
+    else:
+        link.attrib.pop("href", None)
+
+
+def stash(root: etree._Element) -> dict[str, etree._Element]:
+    """Figures and embeds replaced by placeholder images, so that extraction keeps them in place.
+
+    trafilatura keeps an image where it stands but drops captions and link-only paragraphs;
+    :func:`unstash` puts the originals back where their placeholders ended up.
+    """
+    kept: dict[str, etree._Element] = {}
+    for element in list(root.iter("figure", "p")):
+        if element.tag == "p" and element.get("data-embed") is None:
+            continue
+        if element.tag == "figure" and not any(True for _ in element.iter("img")):
+            continue
+        key = f"{PLACEHOLDER}{len(kept)}.png"  # trafilatura keeps only what looks like an image file
+        placeholder = etree.Element("img", src=key, alt="")
+        placeholder.tail = element.tail
+        element.tail = None
+        element.getparent().replace(element, placeholder)
+        kept[key] = element
+    return kept
+
+
+def unstash(body: etree._Element, kept: dict[str, etree._Element]) -> None:
+    """Put back what :func:`stash` replaced; placeholders of anything else are dropped."""
+    for img in list(body.iter("img")):
+        src = img.get("src") or ""
+        if not src.startswith(PLACEHOLDER):
+            continue
+        original = kept.pop(src, None)
+        if original is None:
+            _drop(img)
+            continue
+        if original.tag == "figure":
+            original = _figure(original)
+        parent = img.getparent()
+        original.tail = img.tail
+        if parent is not None and parent.tag == "p" and parent is not body and not _text(parent):
+            original.tail = parent.tail
+            parent.getparent().replace(parent, original)
+        elif parent is not None and parent.tag == "p" and parent is not body:
+            _drop(img)
+            original.tail = parent.tail
+            parent.tail = None
+            parent.addnext(original)
+        else:
+            img.getparent().replace(img, original)
+
+
+def _figure(figure: etree._Element) -> etree._Element:
+    """A figure reduced to its first image and its caption."""
+    out = etree.Element("figure")
+    img = next(figure.iter("img"))
+    out.append(etree.Element("img", {k: v for k, v in img.attrib.items() if k in _IMG_ATTRS}))
+    caption = next(iter(figure.iter("figcaption")), None)
+    if caption is not None and _text(caption):
+        node = etree.SubElement(out, "figcaption")
+        node.text = _text(caption)
+    return out
+
+
+def _embed_to_link(element: etree._Element, base: str | None) -> None:
+    src = element.get("src") or element.get("data") or element.get("data-src")
+    if src is None:
+        source = next(iter(element.iter("source")), None)
+        src = source.get("src") if source is not None else None
+    url = absolute_url(src, base)
+    if url is None or url.startswith("mailto:"):
+        _drop(element)
+        return
+    paragraph = etree.Element("p", {"data-embed": "1"})
+    link = etree.SubElement(paragraph, "a", href=url)
+    link.text = " ".join((element.get("title") or "").split()) or url
+    paragraph.tail = element.tail
+    element.getparent().replace(element, paragraph)
+
+
+def _drop(element: etree._Element) -> None:
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    if tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def from_trafilatura(body: etree._Element) -> etree._Element:
+    """trafilatura's XML body (``p``, ``head``, ``list``/``item``, ``quote``, ``ref``, ``hi``...) as HTML."""
+    root = etree.Element("div")
+    root.text = body.text
+    root.extend(list(body))
+    for element in root.iter():
+        tag = element.tag
+        if not isinstance(tag, str):
+            continue
+        attrs = dict(element.attrib)
+        element.attrib.clear()
+        if tag == "head":
+            level = attrs.get("rend", "h3")[1:]
+            element.tag = f"h{min(4, max(2, int(level) if level.isdigit() else 3))}"
+        elif tag == "list":
+            element.tag = "ol" if attrs.get("rend") == "ol" else "ul"
+        elif tag == "item":
+            element.tag = "li"
+        elif tag == "quote":
+            element.tag = "blockquote"
+        elif tag == "code":
+            element.tag = "pre"
+        elif tag == "lb":
+            element.tag = "br"
+        elif tag == "graphic":
+            element.tag = "img"
+            for name in ("src", "alt"):
+                if attrs.get(name):
+                    element.set(name, attrs[name])
+        elif tag == "ref":
+            element.tag = "a"
+            if attrs.get("target"):
+                element.set("href", attrs["target"])
+        elif tag == "hi":
+            element.tag = _XML_HI.get(attrs.get("rend", "#i"), "em")
+        elif tag == "del":
+            element.tag = "s"
+        elif tag == "row":
+            element.tag = "tr"
+        elif tag == "cell":
+            element.tag = "th" if attrs.get("role") == "head" else "td"
+    return root
+
+
+def finish(
+    root: etree._Element, title: str, notices: Sequence[Notice]
+) -> tuple[str, list[str], list[str], FigureImage | None]:
+    """``(body_html, paragraphs, notice ids found, first image)`` of a prepared tree."""
+    _normalize_tags(root)
+    _clean_text(root)
+    found = _drop_blocks(root, title, notices)
+    _wrap_loose_text(root)
+    figure = _first_image(root)
+    parts = [etree.tostring(child, encoding="unicode", method="html", with_tail=False) for child in root]
+    markup = sanitize(_CLOSE_SPACE.sub(r"\1", _OPEN_SPACE.sub(r"\1", "\n".join(parts))))
+    paragraphs = hygiene.clean_paragraphs(html_to_paragraphs(markup))
+    return markup, paragraphs, found, figure
+
+
+def parse_fragment(markup: str) -> etree._Element:
+    """A ``<div>`` holding the parsed fragment (an empty one for markup with no elements)."""
+    try:
+        fragments = lxml.html.fragments_fromstring(hygiene.strip_forbidden(markup))
+    except (etree.ParserError, ValueError):
+        fragments = []
+    root = etree.Element("div")
+    for fragment in fragments:
+        if isinstance(fragment, str):
+            _append_text(root, fragment)
+        else:
+            root.append(fragment)
+    return root
+
+
+def _append_text(parent: etree._Element, text: str) -> None:
+    if len(parent):
+        parent[-1].tail = (parent[-1].tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+
+
+def _normalize_tags(root: etree._Element) -> None:
+    for element in list(root.iter()):
+        if not isinstance(element.tag, str):  # comments, processing instructions
+            _drop(element)
+            continue
+        element.tag = element.tag.lower()
+        element.tag = _RENAME.get(element.tag, element.tag)
+        if element.tag == "a" and not element.get("href"):
+            _unwrap(element)
+    for element in list(root.iter(*_CONTAINERS)):
+        if element is root:
+            continue
+        if element.tag in _SPAN_LIKE or any(child.tag in _BLOCKS for child in element.iterdescendants()):
+            _unwrap(element)
+        else:
+            element.tag = "p"
+            element.attrib.clear()
+    for element in root.iter("p"):  # a <p> inside a <p> (renamed containers) would nest: unwrap it
+        if any(a.tag == "p" for a in element.iterancestors()):
+            element.tag = "span"
+    for element in list(root.iter("span")):
+        _unwrap(element)
+
+
+def _unwrap(element: etree._Element) -> None:
+    parent = element.getparent()
+    if parent is None:
+        return
+    _drop_tag(element)
+
+
+def _drop_tag(element: etree._Element) -> None:
+    parent = element.getparent()
+    index = parent.index(element)
+    text = element.text or ""
+    if index:
+        prev = parent[index - 1]
+        prev.tail = (prev.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+    children = list(element)
+    for offset, child in enumerate(children):
+        parent.insert(index + offset, child)
+    last_tail = element.tail or ""
+    if children:
+        children[-1].tail = (children[-1].tail or "") + last_tail
+    elif index:
+        parent[index - 1].tail = (parent[index - 1].tail or "") + last_tail
+    else:
+        parent.text = (parent.text or "") + last_tail
+    parent.remove(element)
+
+
+def _clean_inline(text: str) -> str:
+    """Clean one text node, keeping one space where it began or ended with white space."""
+    cleaned = hygiene.clean_text(text)
+    if not cleaned:
+        return " " if text and text[:1].isspace() or text[-1:].isspace() else ""
+    lead = " " if text[:1].isspace() else ""
+    trail = " " if text[-1:].isspace() else ""
+    return lead + cleaned + trail
+
+
+def _clean_text(root: etree._Element) -> None:
+    for element in root.iter():
+        verbatim = element.tag in _SKIP_TEXT or any(a.tag in _SKIP_TEXT for a in element.iterancestors())
+        if element.text:
+            element.text = hygiene.strip_forbidden(element.text) if verbatim else _clean_inline(element.text)
+        if element.tail and element is not root:
+            parent_verbatim = any(a.tag in _SKIP_TEXT for a in element.iterancestors())
+            tail = element.tail
+            element.tail = hygiene.strip_forbidden(tail) if parent_verbatim else _clean_inline(tail)
+
+
+def _text(element: etree._Element) -> str:
+    return " ".join("".join(element.itertext()).split())
+
+
+def _leaves(root: etree._Element) -> list[etree._Element]:
+    """Blocks holding text of their own (a quote or item made of paragraphs is not one)."""
+    out = []
+    for element in root.iter(*_LEAVES):
+        if not any(child.tag in _LEAVES or child.tag in {"ul", "ol", "table"} for child in element.iterdescendants()):
+            out.append(element)
+    return out
+
+
+def _drop_blocks(root: etree._Element, title: str, notices: Sequence[Notice]) -> list[str]:
+    leaves = _leaves(root)
+    texts = [_text(leaf) for leaf in leaves]
+    seen: set[str] = set()
+    doomed: set[int] = set()
+    heading = title.casefold()
+    for i, (leaf, text) in enumerate(zip(leaves, texts, strict=True)):
+        key = text.casefold()
+        if not text:
+            if not any(True for _ in leaf.iter("img")):
+                doomed.add(i)
+        elif key in seen or key == heading:
+            doomed.add(i)
+        seen.add(key)
+    indices, found = notice_blocks(texts, notices)
+    doomed.update(indices)
+    for i in sorted(doomed, reverse=True):
+        _drop(leaves[i])
+    _drop_empty_containers(root)
+    return found
+
+
+def _drop_empty_containers(root: etree._Element) -> None:
+    changed = True
+    while changed:
+        changed = False
+        for element in list(root.iter("ul", "ol", "blockquote", "figure", "table", "tr", "tbody", "thead")):
+            if element is not root and not _text(element) and not any(True for _ in element.iter("img")):
+                _drop(element)
+                changed = True
+
+
+def _wrap_loose_text(root: etree._Element) -> None:
+    """Inline content directly under the root goes into paragraphs."""
+    out = etree.Element("div")
+    current: etree._Element | None = None
+
+    def paragraph() -> etree._Element:
+        nonlocal current
+        if current is None:
+            current = etree.SubElement(out, "p")
+        return current
+
+    if root.text and root.text.strip():
+        paragraph().text = root.text
+    for child in list(root):
+        tail = child.tail
+        child.tail = None
+        if child.tag in _BLOCKS:
+            current = None
+            out.append(child)
+        elif child.tag == "br":
+            current = None
+        else:
+            paragraph().append(child)
+        if tail and tail.strip():
+            _append_text(paragraph(), tail)
+    root.text = None
+    for child in list(root):
+        root.remove(child)
+    root.extend(list(out))
+
+
+def _first_image(root: etree._Element) -> FigureImage | None:
+    for img in root.iter("img"):
+        src = img.get("src")
+        if not src:
+            continue
+        caption = None
+        figure = next((a for a in img.iterancestors("figure")), None)
+        if figure is not None:
+            node = next(iter(figure.iter("figcaption")), None)
+            caption = _text(node) if node is not None else None
+        return FigureImage(src, img.get("alt") or None, caption or None, img.get("width"), img.get("height"))
+    return None
