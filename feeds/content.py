@@ -10,9 +10,9 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from html import escape
 
-import nh3
 import pycountry
 
+from worker.allowlist import sanitize
 from worker.models import Article, AttachedNotice, AudienceArticle
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -30,12 +30,12 @@ def xml_safe(text: str) -> str:
 
 
 def sanitized_body(article: Article) -> str:
-    """The article's HTML sanitized once more, as a last line of defence before subscribers.
+    """The article's HTML through the same allowlist once more, a last line of defence before subscribers.
 
-    This also drops any notice markup (class and data attributes) the body may carry, so that the
-    asides added here are the only ones in the item.
+    This also drops any notice markup (asides, class and data attributes) the body may carry, so
+    that the asides added here are the only ones in the item.
     """
-    return nh3.clean(xml_safe(article.body_html), link_rel=None)
+    return sanitize(xml_safe(article.body_html))
 
 
 def unique_notices(item: AudienceArticle) -> list[AttachedNotice]:

@@ -42,6 +42,8 @@ def _item(item: AudienceArticle) -> JsonObject:
     }
     if article.url:
         data["url"] = article.url
+    if article.image is not None:
+        data["image"] = article.image.url
     published = content.published(article)
     if published is not None:
         data["date_published"] = iso_utc(published)

@@ -28,6 +28,8 @@ from feeds.ext import (
     FeedLinksExtension,
     GeoNoticeEntryExtension,
     GeoNoticeExtension,
+    MediaEntryExtension,
+    MediaExtension,
     RestrictionEntryExtension,
     RestrictionExtension,
 )
@@ -55,6 +57,7 @@ def _generator(fmt: XmlFormat, meta: FeedMeta, newest_first: Sequence[AudienceAr
     fg.register_extension("restriction", RestrictionExtension, RestrictionEntryExtension)
     fg.register_extension("dccreator", DcCreatorExtension, DcCreatorEntryExtension, atom=False)
     fg.register_extension("atomupdated", AtomUpdatedExtension, AtomUpdatedEntryExtension, atom=False)
+    fg.register_extension("leadimage", MediaExtension, MediaEntryExtension)
 
     fg.id(meta.feed_id)
     fg.title(content.xml_safe(meta.title))
@@ -115,6 +118,7 @@ def build(fmt: XmlFormat, meta: FeedMeta, items: Sequence[AudienceArticle]) -> F
         fe.restriction.deny_countries = content.restricted_countries(item.article)
         fe.dccreator.creators = list(item.article.authors)
         fe.atomupdated.updated = iso_utc(content.updated(item.article))
+        fe.leadimage.image = item.article.image
     return fg
 
 
