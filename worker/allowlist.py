@@ -9,11 +9,16 @@ and only absolute ``http``/``https`` (plus ``mailto`` for links) URLs.
 
 from __future__ import annotations
 
+import re
+
 import nh3
 
 TAGS = frozenset(
-    "p h2 h3 h4 a strong em b i u s sub sup mark small ul ol li blockquote cite q figure figcaption"
-    " img br hr table thead tbody tfoot tr th td caption pre code abbr time".split()
+    re.split(
+        r"\s+",
+        "p h2 h3 h4 a strong em b i u s sub sup mark small ul ol li blockquote cite q figure figcaption"
+        " img br hr table thead tbody tfoot tr th td caption pre code abbr time",
+    )
 )
 ATTRIBUTES: dict[str, set[str]] = {
     "a": {"href"},
@@ -34,8 +39,11 @@ URL_SCHEMES: dict[str, tuple[str, ...]] = {
 }
 # Elements removed with everything inside them (nh3 would keep the text of a dropped tag).
 DROP_WITH_CONTENT = frozenset(
-    "script style noscript template iframe object embed applet frame frameset svg math canvas form"
-    " button input select option textarea audio video source track map area dialog".split()
+    re.split(
+        r"\s+",
+        "script style noscript template iframe object embed applet frame frameset svg math canvas form"
+        " button input select option textarea audio video source track map area dialog",
+    )
 )
 _DIGITS = frozenset("0123456789")
 

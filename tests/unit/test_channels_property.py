@@ -104,3 +104,176 @@ def test_notice_once_where_it_holds_and_withheld_nowhere(world: tuple[list[Audie
         assert len(body["notices"]) == expected
         if expected:
             assert body["notices"][0]["language"] == ("ru" if audience.language == "ru" else "en")
+
+
+# --- issue 16: no generated HTML lets a script, a handler or a non-http(s) URL through ----------
+
+URLS = [
+    "javascript:alert(1)",
+    " JaVaScRiPt:alert(1)",
+    "java\tscript:x",
+    "&#106;avascript:x",
+    "vbscript:x",
+    "data:text/html,<script>x</script>",
+    "data:image/png;base64,AA",
+    "file:///etc/passwd",
+    "//cdn.example/x.jpg",
+    "/rel/x.jpg",
+    "rel.html?utm_source=x",
+    "https://ok.example/a?fbclid=1",
+    "http://ok.example/b.png",
+    "mailto:x@example.org",
+    "ftp://ftp.example/x",
+    "https:/\\evil",
+    "  ",
+    "#frag",
+]
+ATTRS = [
+    "href",
+    "src",
+    "cite",
+    "onclick",
+    "onerror",
+    "style",
+    "srcset",
+    "data-src",
+    "formaction",
+    "xlink:href",
+]
+TAGS = [
+    "p",
+    "a",
+    "img",
+    "script",
+    "style",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "math",
+    "form",
+    "input",
+    "button",
+    "h1",
+    "h5",
+    "div",
+    "span",
+    "aside",
+    "figure",
+    "figcaption",
+    "blockquote",
+    "q",
+    "ul",
+    "li",
+    "table",
+    "td",
+    "video",
+    "source",
+    "base",
+    "meta",
+    "link",
+    "template",
+    "noscript",
+    "b",
+    "em",
+]
+WORDS = st.sampled_from(
+    ["news", "said", "<", "&amp;", "&lt;script&gt;", "]]>", "\u202e", "officials", '"', "x"]
+)
+
+
+@st.composite
+def hostile_html(draw: st.DrawFn, depth: int = 0) -> str:
+    parts = []
+    for _ in range(draw(st.integers(1, 4))):
+        if depth < 3 and draw(st.booleans()):
+            tag = draw(st.sampled_from(TAGS))
+            attrs = "".join(
+                f' {name}="{draw(st.sampled_from(URLS))}"'
+                for name in draw(st.lists(st.sampled_from(ATTRS), unique=True, max_size=3))
+            )
+            parts.append(f"<{tag}{attrs}>{draw(hostile_html(depth + 1))}</{tag}>")
+        else:
+            parts.append(" ".join(draw(st.lists(WORDS, min_size=1, max_size=4))))
+    return "".join(parts)
+
+
+SAFE_HREF = ("http://", "https://", "mailto:")
+SAFE_SRC = ("http://", "https://")
+BANNED = {
+    "script",
+    "style",
+    "iframe",
+    "object",
+    "embed",
+    "form",
+    "input",
+    "button",
+    "svg",
+    "math",
+    "base",
+    "meta",
+}
+
+
+def _assert_safe(markup: str, where: str) -> None:
+    import lxml.html
+
+    root = lxml.html.fragment_fromstring(markup or "<p></p>", create_parent="div")
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        assert element.tag not in BANNED, (where, element.tag, markup)
+        for name, value in element.attrib.items():
+            assert not name.startswith("on") and name not in {"style", "srcset", "formaction"}, (where, name)
+            if name == "href":
+                assert value.lower().startswith(SAFE_HREF), (where, value)
+            if name in {"src", "cite"}:
+                assert value.lower().startswith(SAFE_SRC), (where, value)
+
+
+def _channel_html(view: object, audience: Audience) -> list[tuple[str, str]]:
+    from worker.events import event_body
+
+    meta = FeedMeta(audience=audience.id, section="all", title="t", base_url="http://x", language="en")
+    out = []
+    for fmt in ("rss", "atom", "json"):
+        out += [(fmt, c) for c in _feed_contents(fmt, render(fmt, meta, [view]))]  # type: ignore[arg-type, list-item]
+    body = event_body("article.published", view, datetime(2025, 1, 1, tzinfo=UTC), payload_cap=1 << 20)  # type: ignore[arg-type]
+    out.append(("webhook", json.loads(body)["data"]["article"]["body_html"]))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(hostile_html(), st.sampled_from(["json", "html"]), st.sampled_from(URLS))
+def test_no_script_handler_or_unsafe_url_reaches_any_channel(markup: str, fmt: str, image: str) -> None:
+    from worker.models import RawInput
+    from worker.normalize import normalize
+    from worker.normalize.errors import NormalizeError
+
+    filler = "<p>Officials said the river rose two meters overnight and villages were evacuated.</p>"
+    if fmt == "json":
+        doc = {"title": "T", "url": "https://www.rferl.org/a/1.html", "body_html": markup + filler}
+        raw = RawInput(
+            format="json", body=json.dumps({**doc, "image": {"url": "https://www.rferl.org/i.jpg"}})
+        )
+    else:
+        page = f'<html><head><meta property="og:image" content="{image}"></head><body><article><h1>T</h1>'
+        raw = RawInput(format="html", body=page + filler + markup + filler + "</article></body></html>",
+                       url="https://www.rferl.org/a/1.html")  # fmt: skip
+    try:
+        article = normalize(raw, [NOTICE])
+    except NormalizeError:
+        return  # refused with a clear error: nothing reaches a channel
+    _assert_safe(article.body_html, "body_html")
+    if article.image is not None:
+        assert article.image.url.startswith(SAFE_SRC)
+    ru = Audience(id="ru", language="ru", regions=["RU"])
+    audiences = [Audience(id="global", language="en", default=True), ru]
+    for audience in audiences:
+        view = audience_view(article.model_copy(update={"source": "rferl"}), audience, audiences, [NOTICE],
+                             date(2025, 1, 1))  # fmt: skip
+        assert view is not None
+        for where, html in _channel_html(view, audience):
+            _assert_safe(html, where)
+            assert html.count(MARK) == (1 if audience.id == "ru" else 0), where

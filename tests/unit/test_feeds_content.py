@@ -185,6 +185,8 @@ def test_feeds_package_imports_no_worker_internals() -> None:
                 names = [node.module]
             for name in names:
                 top = name.split(".")[0]
-                if top in {"celery", "redis", "kombu"} or (top == "worker" and name not in {"worker.models", "worker.allowlist"}):
+                if top in {"celery", "redis", "kombu"} or (
+                    top == "worker" and name not in {"worker.models", "worker.allowlist"}
+                ):
                     forbidden.append(f"{path.name}: {name}")
     assert forbidden == []

@@ -49,7 +49,10 @@ BODY = (
     '<figure><img src="https://www.rferl.org/img/boat.jpg" alt="A boat" width="800" height="450">'
     "<figcaption>Rescuers by boat.</figcaption></figure>"
 )
-TEXT = "The river rose two meters.\n\nVillages\n\nAngor\n\nTermez\n\n“The water came at night.”\n\nRescuers by boat."
+TEXT = (
+    "The river rose two meters.\n\nVillages\n\nAngor\n\nTermez\n\n"
+    "“The water came at night.”\n\nRescuers by boat."
+)
 STRUCTURE = ('<a href="https://www.rferl.org/a/river.html">river</a>', "<h2>Villages</h2>", "<li>Angor</li>",
              "<blockquote>", '<img src="https://www.rferl.org/img/boat.jpg"', "<figcaption>")  # fmt: skip
 
@@ -137,7 +140,9 @@ def test_image_with_only_a_url() -> None:
 @pytest.mark.parametrize("audience", ["ru", "global"])
 def test_webhook_carries_image_and_structure(audience: str) -> None:
     (view,) = items(audience, rich())
-    body = json.loads(event_body("article.published", view, datetime(2024, 1, 1, tzinfo=UTC), payload_cap=1 << 20))
+    body = json.loads(
+        event_body("article.published", view, datetime(2024, 1, 1, tzinfo=UTC), payload_cap=1 << 20)
+    )
     article = body["data"]["article"]
     assert article["image"] == IMAGE.model_dump()
     for piece in STRUCTURE:

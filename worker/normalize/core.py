@@ -13,8 +13,8 @@ from worker.normalize.detect import remove_notices
 from worker.normalize.draft import Draft
 from worker.normalize.errors import NormalizeError
 from worker.normalize.html import parse_html
-from worker.normalize.image import lead_image
 from worker.normalize.identity import article_id, content_hash, fallback_key, slug
+from worker.normalize.image import lead_image
 from worker.normalize.language import detect_language, normalize_tag
 from worker.normalize.structure import finish
 from worker.normalize.text import parse_text
@@ -68,7 +68,9 @@ def normalize(raw: RawInput, notices: Sequence[Notice] = (), publishers: Sequenc
         body_html, paragraphs, in_body, figure = finish(draft.html, title, notices)
         found = [*found, *(n for n in in_body if n not in found)]
     else:
-        paragraphs = [p for p in hygiene.clean_paragraphs(draft.paragraphs) if p.casefold() != title.casefold()]
+        paragraphs = [
+            p for p in hygiene.clean_paragraphs(draft.paragraphs) if p.casefold() != title.casefold()
+        ]
         if raw.format != "text":
             paragraphs, found = remove_notices(paragraphs, notices)
         body_html = hygiene.paragraphs_to_html(paragraphs)

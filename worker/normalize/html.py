@@ -88,7 +88,7 @@ def parse_html(page: str, caller_url: str | None = None, notices: Sequence[Notic
     canonical = _canonical_link(tree) or meta.get("og:url")
     language = tree.get("lang") or tree.get("xml:lang") or meta.get("og:locale")
     found_date = _htmldate(tree)
-    from worker.normalize import structure  # noqa: PLC0415 - structure imports this module
+    from worker.normalize import structure  # here: structure imports this module
     from worker.normalize.links import absolute_url, base_url
 
     document_url = absolute_url(caller_url, None) or absolute_url(canonical, None)
@@ -128,7 +128,7 @@ def parse_html(page: str, caller_url: str | None = None, notices: Sequence[Notic
 
 
 def _meta_image(meta: _Meta) -> dict[str, str | None] | None:
-    """The lead image the page's meta tags state: ``og:image`` (with its alt, size, type), else ``twitter:image``."""
+    """The lead image the page's meta tags state: ``og:image`` (alt, size, type), else ``twitter:image``."""
     url = meta.get("og:image:secure_url") or meta.get("og:image") or meta.get("og:image:url")
     if url:
         return {

@@ -1,4 +1,4 @@
-"""The lead image: from the CMS ``image`` field, a page's ``og:``/``twitter:`` tags, or the body's first figure."""
+"""The lead image: the CMS ``image`` field, a page's ``og:``/``twitter:`` tags, or the first figure."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ _TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gi
 MAX_SIDE = 100_000
 
 
-def lead_image(stated: dict[str, Any] | None, base: str | None, figure: FigureImage | None) -> LeadImage | None:
+def lead_image(
+    stated: dict[str, Any] | None, base: str | None, figure: FigureImage | None
+) -> LeadImage | None:
     """The article's lead image: the one the source states, else the body's first figure, else ``None``."""
     if stated and stated.get("url"):
         image = _build(stated, base)
@@ -46,7 +48,7 @@ def _build(data: dict[str, Any], base: str | None) -> LeadImage | None:
 
 
 def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, bool) or isinstance(value, dict | list):
+    if value is None or isinstance(value, bool | dict | list):
         return None
     return hygiene.clean_text(str(value)) or None
 

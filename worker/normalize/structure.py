@@ -30,18 +30,25 @@ EMBEDS = frozenset({"iframe", "embed", "object", "video", "audio"})
 # Block containers whose own tag is not allowed: renamed to <p> when they hold only inline
 # content, unwrapped otherwise (so that their paragraphs stay paragraphs).
 _CONTAINERS = frozenset(
-    "div section article main header aside details summary dl dd dt address center hgroup picture"
-    " span font".split()
+    re.split(
+        r"\s+",
+        "div section article main header aside details summary dl dd dt address center hgroup picture"
+        " span font",
+    )
 )
 _SPAN_LIKE = frozenset({"span", "font", "picture"})
 _BLOCKS = frozenset(
-    "p h2 h3 h4 ul ol li blockquote figure figcaption pre table hr div section article main header"
-    " aside details summary dl dd dt address center hgroup h1 h5 h6 tr td th caption".split()
+    re.split(
+        r"\s+",
+        "p h2 h3 h4 ul ol li blockquote figure figcaption pre table hr div section article main header"
+        " aside details summary dl dd dt address center hgroup h1 h5 h6 tr td th caption",
+    )
 )
 _LEAVES = ("p", "h2", "h3", "h4", "li", "figcaption", "pre", "blockquote", "caption")
 _RENAME = {"h1": "h2", "h5": "h4", "h6": "h4", "strike": "s", "del": "s", "ins": "u", "tt": "code"}
 _XML_HI = {"#b": "strong", "#i": "em", "#u": "u", "#t": "code", "#sub": "sub", "#sup": "sup"}
 _SKIP_TEXT = frozenset({"pre", "code"})
+_TAG_NAME = re.compile(r"^[a-z][a-z0-9]*$")
 _IMG_ATTRS = frozenset({"src", "alt", "width", "height"})
 PLACEHOLDER = "https://placeholder.invalid/"
 _SCRIPTED = re.compile(r"^\s*(?:javascript|vbscript|data)\s*:", re.IGNORECASE)
@@ -278,8 +285,11 @@ def _normalize_tags(root: etree._Element) -> None:
         if not isinstance(element.tag, str):  # comments, processing instructions
             _drop(element)
             continue
-        element.tag = element.tag.lower()
-        element.tag = _RENAME.get(element.tag, element.tag)
+        name = element.tag.lower()
+        if not _TAG_NAME.match(name):  # the parser keeps names like "news<p": not an element of ours
+            _unwrap(element)
+            continue
+        element.tag = _RENAME.get(name, name)
         if element.tag == "a" and not element.get("href"):
             _unwrap(element)
     for element in list(root.iter(*_CONTAINERS)):
@@ -330,7 +340,7 @@ def _clean_inline(text: str) -> str:
     """Clean one text node, keeping one space where it began or ended with white space."""
     cleaned = hygiene.clean_text(text)
     if not cleaned:
-        return " " if text and text[:1].isspace() or text[-1:].isspace() else ""
+        return " " if text[:1].isspace() or text[-1:].isspace() else ""
     lead = " " if text[:1].isspace() else ""
     trail = " " if text[-1:].isspace() else ""
     return lead + cleaned + trail
@@ -355,7 +365,9 @@ def _leaves(root: etree._Element) -> list[etree._Element]:
     """Blocks holding text of their own (a quote or item made of paragraphs is not one)."""
     out = []
     for element in root.iter(*_LEAVES):
-        if not any(child.tag in _LEAVES or child.tag in {"ul", "ol", "table"} for child in element.iterdescendants()):
+        if not any(
+            child.tag in _LEAVES or child.tag in {"ul", "ol", "table"} for child in element.iterdescendants()
+        ):
             out.append(element)
     return out
 
