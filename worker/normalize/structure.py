@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
@@ -27,13 +28,24 @@ from worker.normalize.html import html_to_paragraphs
 from worker.normalize.links import absolute_url, image_source, is_pixel
 
 EMBEDS = frozenset({"iframe", "embed", "object", "video", "audio"})
+# Where an embedded frame shows a video, a sound or a social post (a frame elsewhere is an ad or a widget).
+EMBED_HOSTS = frozenset(
+    re.split(
+        r"\s+",
+        "youtube.com youtube-nocookie.com youtu.be vimeo.com dailymotion.com twitter.com x.com"
+        " instagram.com facebook.com tiktok.com soundcloud.com spotify.com rumble.com vk.com t.me"
+        " telegram.org flickr.com podcasts.apple.com archive.org ted.com twitch.tv bsky.app"
+        " threads.net mastodon.social reddit.com linkedin.com giphy.com datawrapper.de flourish.studio"
+        " infogram.com google.com",
+    )
+)
 # Block containers whose own tag is not allowed: renamed to <p> when they hold only inline
 # content, unwrapped otherwise (so that their paragraphs stay paragraphs).
 _CONTAINERS = frozenset(
     re.split(
         r"\s+",
         "div section article main header aside details summary dl dd dt address center hgroup picture"
-        " span font",
+        " span font form",
     )
 )
 _SPAN_LIKE = frozenset({"span", "font", "picture"})
@@ -71,9 +83,10 @@ class FigureImage:
 def prepare(root: etree._Element, base: str | None, *, page: bool = False) -> None:
     """Make a source tree safe to extract from, in place (see the module docstring).
 
-    ``page``: a whole page, whose navigation menus go too (never article text).
+    ``page``: a whole page, whose navigation menus go too (never article text). A ``<form>`` loses
+    its controls but not its content: some sites wrap the whole page in one.
     """
-    for element in list(root.iter(*DROP_WITH_CONTENT - EMBEDS, *(("nav",) if page else ()))):
+    for element in list(root.iter(*DROP_WITH_CONTENT - EMBEDS - {"form"}, *(("nav",) if page else ()))):
         _drop(element)
     for element in list(root.iter(*EMBEDS)):
         if element.getparent() is not None:
@@ -170,12 +183,13 @@ def _figure(figure: etree._Element) -> etree._Element:
 
 
 def _embed_to_link(element: etree._Element, base: str | None) -> None:
+    """A video or social post embed as a plain link to it; other frames (ads, widgets) go."""
     src = element.get("src") or element.get("data") or element.get("data-src")
     if src is None:
         source = next(iter(element.iter("source")), None)
         src = source.get("src") if source is not None else None
     url = absolute_url(src, base)
-    if url is None or url.startswith("mailto:"):
+    if url is None or url.startswith("mailto:") or not _is_media(element.tag, url):
         _drop(element)
         return
     paragraph = etree.Element("p", {"data-embed": "1"})
@@ -183,6 +197,13 @@ def _embed_to_link(element: etree._Element, base: str | None) -> None:
     link.text = " ".join((element.get("title") or "").split()) or url
     paragraph.tail = element.tail
     element.getparent().replace(element, paragraph)
+
+
+def _is_media(tag: str, url: str) -> bool:
+    if tag in {"video", "audio"}:
+        return True
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == h or host.endswith("." + h) for h in EMBED_HOSTS)
 
 
 def _drop(element: etree._Element) -> None:
