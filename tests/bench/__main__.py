@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.bench import scale, scenarios
+from tests.bench import extraction, scale, scenarios
 from tests.bench.harness import Bench
 
-ALL = ("ingest", "fanout", "growth", "memory", "serving", "latency")
+ALL = ("ingest", "fanout", "growth", "memory", "serving", "latency", "extraction")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -36,6 +36,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=5.0, help="serving: seconds per wrk run")
     p.add_argument("--rate", type=float, default=20.0, help="latency: articles per second")
     p.add_argument("--duration", type=float, default=10.0, help="latency: seconds of traffic")
+    p.add_argument("--pages", type=int, default=None, help="extraction: first N pages only (default all)")
     args = p.parse_args(argv)
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [s for s in args.scenarios if s not in ALL]
@@ -70,10 +71,13 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     print(json.dumps(results[0]), flush=True)
     bench = Bench()
     try:
-        bench.start_redis()
+        if any(name != "extraction" for name in args.scenarios):  # extraction needs no Redis
+            bench.start_redis()
         for name in args.scenarios:
             started = time.monotonic()
-            if name == "ingest":
+            if name == "extraction":
+                out = extraction.extraction(args.pages)
+            elif name == "ingest":
                 out = scenarios.ingest(bench, args.n)
             elif name == "fanout":
                 out = scenarios.fanout(bench, args.subs)

@@ -106,6 +106,9 @@ def parse_html(page: str, caller_url: str | None = None, notices: Sequence[Notic
         include_links=True,
         include_images=True,
         include_formatting=True,
+        # Measured over the whole development set (make bench, scenario extraction): F1 0.957 -> 0.963;
+        # trafilatura over-extracts on news pages (captions, teasers, widgets) more than it misses.
+        favor_precision=True,
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
     if doc is None or doc.body is None or not " ".join(doc.body.itertext()).strip():

@@ -6,7 +6,7 @@ Every HTML body (CMS ``body_html``, the article trafilatura finds in a page) pas
   (against the article's URL or the page's ``<base>``) without tracking parameters, lazy images get
   their ``src``, tracking pixels and dangerous elements go;
 * :func:`from_trafilatura` turns trafilatura's XML body into the same HTML vocabulary;
-* :func:`finish` cleans the text, drops the headline repeated in the body, repeated blocks and the
+* :func:`finish` cleans the text, drops the headline repeated in the body, empty blocks and the
   configured notices, and returns the sanitized markup with one plain-text paragraph per block.
 """
 
@@ -86,6 +86,7 @@ def prepare(root: etree._Element, base: str | None, *, page: bool = False) -> No
     ``page``: a whole page, whose navigation menus go too (never article text). A ``<form>`` loses
     its controls but not its content: some sites wrap the whole page in one.
     """
+    etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)  # their tails are text: kept
     for element in list(root.iter(*DROP_WITH_CONTENT - EMBEDS - {"form"}, *(("nav",) if page else ()))):
         _drop(element)
     for element in list(root.iter(*EMBEDS)):
@@ -275,7 +276,7 @@ def finish(
     figure = _first_image(root)
     parts = [etree.tostring(child, encoding="unicode", method="html", with_tail=False) for child in root]
     markup = sanitize(_CLOSE_SPACE.sub(r"\1", _OPEN_SPACE.sub(r"\1", "\n".join(parts))))
-    paragraphs = hygiene.clean_paragraphs(html_to_paragraphs(markup))
+    paragraphs = [p for p in map(hygiene.clean_text, html_to_paragraphs(markup)) if p]
     return markup, paragraphs, found, figure
 
 
@@ -396,17 +397,17 @@ def _leaves(root: etree._Element) -> list[etree._Element]:
 def _drop_blocks(root: etree._Element, title: str, notices: Sequence[Notice]) -> list[str]:
     leaves = _leaves(root)
     texts = [_text(leaf) for leaf in leaves]
-    seen: set[str] = set()
     doomed: set[int] = set()
     heading = title.casefold()
+    # A block repeated right after itself goes (a CMS glitch); other repeats stay: in a structured
+    # body they are structure ("Pre-workout meal" under each plan), and dropping them cost body
+    # text on real pages (see tests/bench/extraction.py).
+    previous = ""
     for i, (leaf, text) in enumerate(zip(leaves, texts, strict=True)):
         key = text.casefold()
-        if not text:
-            if not any(True for _ in leaf.iter("img")):
-                doomed.add(i)
-        elif key in seen or key == heading:
+        if (not text and not any(True for _ in leaf.iter("img"))) or key in {heading, previous}:
             doomed.add(i)
-        seen.add(key)
+        previous = key or previous
     indices, found = notice_blocks(texts, notices)
     doomed.update(indices)
     for i in sorted(doomed, reverse=True):
