@@ -191,3 +191,49 @@ def test_cms_bad_image_is_a_clear_error(bad: object) -> None:
         NormalizeError, match=r"^json: field 'image' has .* \(expected an (http\(s\) )?image URL"
     ):
         _cms(image=bad, url=None)
+
+
+def _page(body: str) -> Article:
+    filler = "".join(
+        f"<p>Paragraph {n} of the article says what officials did and why it matters to readers today.</p>"
+        for n in range(6)
+    )
+    page = f"<html><body><article><h1>Head</h1>{filler}{body}{filler.replace('Paragraph', 'Part')}</article>"
+    page += '<aside class="sidebar"><h3>More</h3><figure><img src="https://x.example/teaser.jpg">'
+    page += (
+        "<figcaption>TEASER-CAPTION</figcaption></figure><p>Another story teaser</p></aside></body></html>"
+    )
+    return normalize(RawInput(format="html", body=page, url="https://x.example/a"))
+
+
+def test_page_figures_come_back_next_to_their_text_and_only_in_the_article() -> None:
+    article = _page(
+        "<p>The minister spoke to reporters after the meeting ended late on Tuesday evening.</p>"
+        '<figure><img src="/photo.jpg" alt="Minister">'
+        "<figcaption>The minister on Tuesday.</figcaption></figure>"
+        '<img src="https://x.example/inline.png" width="640" height="360">'
+        '<img src="https://x.example/icon.png" width="16" height="16">'
+    )
+    html = article.body_html
+    figure = (
+        '<figure><img src="https://x.example/photo.jpg" alt="Minister"><figcaption>The minister on Tuesday.'
+    )
+    assert f"late on Tuesday evening.</p>\n{figure}" in html
+    assert '<figure><img src="https://x.example/inline.png" width="640" height="360"></figure>' in html
+    assert "icon.png" not in html and "teaser.jpg" not in html and "TEASER-CAPTION" not in article.body_text
+    assert "The minister on Tuesday." in article.body_text.split("\n\n")
+
+
+def test_trafilatura_markup_gets_back_the_space_after_a_link() -> None:
+    from lxml import etree
+
+    from worker.normalize.structure import from_trafilatura
+
+    # trafilatura's XML for a CNN-style <div> paragraph: the space after the link is trimmed away
+    body = etree.fromstring('<body><p>after <ref target="https://c.example/x">CNBC reported</ref>that the'
+                            ' <hi rend="#b">mood</hi>, and<hi rend="#i">so</hi> on</p></body>')  # fmt: skip
+    html = etree.tostring(from_trafilatura(body), encoding="unicode")
+    assert html == (
+        '<div><p>after <a href="https://c.example/x">CNBC reported</a> that the <strong>mood</strong>,'
+        " and <em>so</em> on</p></div>"
+    )

@@ -62,7 +62,6 @@ _XML_HI = {"#b": "strong", "#i": "em", "#u": "u", "#t": "code", "#sub": "sub", "
 _SKIP_TEXT = frozenset({"pre", "code"})
 _TAG_NAME = re.compile(r"^[a-z][a-z0-9]*$")
 _IMG_ATTRS = frozenset({"src", "alt", "width", "height"})
-PLACEHOLDER = "https://placeholder.invalid/"
 _SCRIPTED = re.compile(r"^\s*(?:javascript|vbscript|data)\s*:", re.IGNORECASE)
 _BLOCK_NAMES = "p|h2|h3|h4|li|figcaption|blockquote|td|th|caption"
 _OPEN_SPACE = re.compile(rf"(<(?:{_BLOCK_NAMES})(?:\s[^>]*)?>)\s+")
@@ -124,57 +123,104 @@ def _drop_control(link: etree._Element) -> None:
         link.attrib.pop("href", None)
 
 
-def stash(root: etree._Element) -> dict[str, etree._Element]:
-    """Figures and embeds replaced by placeholder images, so that extraction keeps them in place.
+@dataclass
+class Stashed:
+    """A figure or an embed taken out of a page before extraction, with the text around it."""
 
-    trafilatura keeps an image where it stands but drops captions and link-only paragraphs;
-    :func:`unstash` puts the originals back where their placeholders ended up.
+    element: etree._Element
+    before: str  # the end of the block before it ("" at the start)
+    after: str  # the start of the block after it
+
+
+_ANCHOR_BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd", "td")
+_ANCHOR = 60
+_PICTURE_FILES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
+
+
+def _anchor_text(element: etree._Element) -> str:
+    return _text(element).casefold()
+
+
+def stash(root: etree._Element) -> list[Stashed]:
+    """Take figures and embeds out of a page, remembering the text blocks on either side.
+
+    trafilatura drops captions and link-only paragraphs, and keeping images in its extraction
+    pulls page chrome in with them (measured over the development set: F1 0.965 -> 0.969).
+    :func:`unstash` puts each back next to its neighbouring block when that block is part of the
+    extracted article, so a figure of a teaser or a sidebar never comes back.
     """
-    kept: dict[str, etree._Element] = {}
-    for element in list(root.iter("figure", "p")):
-        if element.tag == "p" and element.get("data-embed") is None:
+    items: list[tuple[etree._Element, int]] = []
+    taken: set[etree._Element] = set()
+    texts: list[str] = []
+    for element in root.iter():
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if not tag or any(a in taken for a in element.iterancestors()):
             continue
-        if element.tag == "figure" and not any(True for _ in element.iter("img")):
-            continue
-        key = f"{PLACEHOLDER}{len(kept)}.png"  # trafilatura keeps only what looks like an image file
-        placeholder = etree.Element("img", src=key, alt="")
-        placeholder.tail = element.tail
-        element.tail = None
-        element.getparent().replace(element, placeholder)
-        kept[key] = element
-    return kept
+        if _stashable(element, tag):
+            items.append((element, len(texts)))
+            taken.add(element)
+        elif tag in _ANCHOR_BLOCKS and not any(d.tag in _ANCHOR_BLOCKS for d in element.iterdescendants()):
+            text = _anchor_text(element)
+            if text:
+                texts.append(text)
+    out = []
+    for element, position in items:
+        before = texts[position - 1][-_ANCHOR:] if position else ""
+        after = texts[position][:_ANCHOR] if position < len(texts) else ""
+        out.append(Stashed(element, before, after))
+        _drop(element)
+    return out
 
 
-def unstash(body: etree._Element, kept: dict[str, etree._Element]) -> None:
-    """Put back what :func:`stash` replaced; placeholders of anything else are dropped."""
-    for img in list(body.iter("img")):
-        src = img.get("src") or ""
-        if not src.startswith(PLACEHOLDER):
-            continue
-        original = kept.pop(src, None)
-        if original is None:
-            _drop(img)
-            continue
-        if original.tag == "figure":
-            original = _figure(original)
-        parent = img.getparent()
-        original.tail = img.tail
-        if parent is not None and parent.tag == "p" and parent is not body and not _text(parent):
-            original.tail = parent.tail
-            parent.getparent().replace(parent, original)
-        elif parent is not None and parent.tag == "p" and parent is not body:
-            _drop(img)
-            original.tail = parent.tail
-            parent.tail = None
-            parent.addnext(original)
-        else:
-            img.getparent().replace(img, original)
+def _stashable(element: etree._Element, tag: str) -> bool:
+    """A figure with an image, an embed link, or a picture standing alone (no link, no icon size)."""
+    if tag == "figure":
+        return any(True for _ in element.iter("img"))
+    if tag == "p":
+        return element.get("data-embed") is not None
+    if tag != "img" or any(a.tag in {"figure", "a", "picture"} for a in element.iterancestors()):
+        return False
+    sizes = [element.get(n, "").strip() for n in ("width", "height")]
+    if any(v.isdigit() and int(v) < 100 for v in sizes):
+        return False  # an icon
+    path = urlsplit(element.get("src") or "").path.lower()
+    return path.endswith(_PICTURE_FILES) or all(v.isdigit() for v in sizes)
+
+
+def unstash(body: etree._Element, kept: list[Stashed]) -> None:
+    """Put back each stashed figure or embed next to its neighbouring block, if that block is in ``body``."""
+    leaves = [
+        e for e in body.iter(*_ANCHOR_BLOCKS) if not any(d.tag in _ANCHOR_BLOCKS for d in e.iterdescendants())
+    ]
+    texts = [_anchor_text(leaf) for leaf in leaves]
+    last: dict[int, etree._Element] = {}
+    for item in kept:
+        node = _figure(item.element) if item.element.tag in {"figure", "img"} else item.element
+        node.tail = None
+        if item.before:
+            index = next((i for i, t in enumerate(texts) if item.before in t), None)
+            if index is not None:
+                anchor = last[index] if index in last else _top(body, leaves[index])
+                anchor.addnext(node)
+                last[index] = node
+                continue
+        if item.after:
+            index = next((i for i, t in enumerate(texts) if item.after in t), None)
+            if index is not None:
+                _top(body, leaves[index]).addprevious(node)
+
+
+def _top(body: etree._Element, element: etree._Element) -> etree._Element:
+    """The ancestor of ``element`` (or itself) that is a child of ``body``."""
+    while element.getparent() is not None and element.getparent() is not body:
+        element = element.getparent()
+    return element
 
 
 def _figure(figure: etree._Element) -> etree._Element:
     """A figure reduced to its first image and its caption."""
     out = etree.Element("figure")
-    img = next(figure.iter("img"))
+    img = next(figure.iter("img"))  # (a lone <img> is its own first image)
     out.append(etree.Element("img", {k: v for k, v in img.attrib.items() if k in _IMG_ATTRS}))
     caption = next(iter(figure.iter("figcaption")), None)
     if caption is not None and _text(caption):
@@ -223,6 +269,7 @@ def _drop(element: etree._Element) -> None:
 
 def from_trafilatura(body: etree._Element) -> etree._Element:
     """trafilatura's XML body (``p``, ``head``, ``list``/``item``, ``quote``, ``ref``, ``hi``...) as HTML."""
+
     root = etree.Element("div")
     root.text = body.text
     root.extend(list(body))
@@ -262,7 +309,26 @@ def from_trafilatura(body: etree._Element) -> etree._Element:
             element.tag = "tr"
         elif tag == "cell":
             element.tag = "th" if attrs.get("role") == "head" else "td"
+    _space_inline(root)
     return root
+
+
+_INLINE = frozenset({"a", "strong", "em", "u", "code", "sub", "sup", "s", "b", "i"})
+
+
+def _space_inline(root: etree._Element) -> None:
+    """trafilatura trims the space between a link or emphasis and the words around it: put it back."""
+    for element in root.iter(*_INLINE):
+        tail = element.tail or ""
+        if tail[:1].isalnum() and _text(element)[-1:].isalnum():
+            element.tail = " " + tail
+        previous = element.getprevious()
+        before = (previous.tail if previous is not None else element.getparent().text) or ""
+        if before[-1:].isalnum() and (element.text or "")[:1].isalnum():
+            if previous is not None:
+                previous.tail = before + " "
+            else:
+                element.getparent().text = before + " "
 
 
 def finish(
