@@ -10,6 +10,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY worker ./worker
 COPY feeds ./feeds
+COPY config ./config
 RUN pip wheel --wheel-dir /wheels .
 
 # -- runtime: the wheels, the shipped config, a non-root user ------------------------------

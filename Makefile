@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
+# make run ALLOW_PRIVATE=1: webhooks to a receiver on this machine (127.0.0.1); development only.
+ALLOW_PRIVATE ?= 0
 REDIS_HINT := redis-server is not installed: apt-get install redis-server, brew install redis, or docker compose up redis
 
 .PHONY: run test lint bench install install-dev clean
@@ -24,7 +26,7 @@ install-dev: $(VENV)/.installed-dev
 
 ## make run: Redis (started privately if none answers at REDIS_URL), worker, beat and HTTP on PORT.
 run: $(VENV)/.installed
-	$(BIN)/syndicate up --port $(PORT)
+	$(BIN)/syndicate up --port $(PORT) $(if $(filter 1,$(ALLOW_PRIVATE)),--allow-private-targets)
 
 ## make test: the whole suite against real parts (redis-server started by the tests, Celery, HTTP).
 test: $(VENV)/.installed-dev

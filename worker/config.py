@@ -80,7 +80,12 @@ def load_config(directory: Path | str) -> Config:
     """
     folder = Path(directory)
     if not folder.is_dir():
-        raise ConfigError(folder, None, "config directory not found")
+        raise ConfigError(
+            folder.absolute(),
+            None,
+            "config directory not found (set SYNDICATE_CONFIG_DIR to the folder that holds "
+            "audiences.yaml and notices.yaml)",
+        )
     digest = hashlib.sha256()
     files: dict[str, _File] = {}
     for name in FILES:

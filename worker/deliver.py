@@ -40,6 +40,7 @@ from worker.delivery_policy import (
 )
 from worker.models import Delivery, Subscription
 from worker.runtime import Runtime
+from worker.settings import PRIVATE_TARGETS_HINT
 from worker.storage import StorageUnavailable
 from worker.storage.attempts import DeliveryWrites
 from worker.webhooks.http import AttemptResult, post
@@ -164,7 +165,7 @@ def _send_all(
         try:
             check_url(sub.url, allow_private=allow_private)
         except ForbiddenTarget as exc:
-            return f"forbidden target: {exc}"
+            return f"forbidden target: {exc} (the workers refuse it: {PRIVATE_TARGETS_HINT})"
         hdrs = headers(current_secrets(sub, datetime.now(UTC)), d.webhook_id, int(time.time()), body)
         timeout = rt.settings.webhook_timeout
         return post(rt.session, sub.url, body, hdrs, timeout=timeout, allow_private=allow_private)

@@ -12,12 +12,21 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+# The configuration shipped inside the package (a link to the repository's config/): used when
+# SYNDICATE_CONFIG_DIR is not set and the current folder has no config/.
+PACKAGED_CONFIG = Path(__file__).resolve().parent / "default_config"
 DEFAULT_GEO_HEADERS = "CloudFront-Viewer-Country,CloudFront-Viewer-Country-Region,CF-IPCountry"
 DEFAULT_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,36000"
 # The smallest SYNDICATE_WEBHOOK_PAYLOAD_CAP: room for an event cut down to its id and link.
 MIN_PAYLOAD_CAP = 1024
+# What a refusal of a private/loopback target tells the operator to do.
+PRIVATE_TARGETS_HINT = (
+    "to allow private and loopback targets (local development only) set "
+    "SYNDICATE_ALLOW_PRIVATE_TARGETS=1 for this command and for the workers too "
+    "(make run ALLOW_PRIVATE=1, or syndicate up --allow-private-targets)"
+)
 
 
 def _split(value: str) -> list[str]:
@@ -31,6 +40,10 @@ class Settings(BaseModel):
     api_token: str = ""
     base_url: str = "http://127.0.0.1:8000"
     config_dir: Path = Path("config")
+    # Where the config came from, for messages: "SYNDICATE_CONFIG_DIR", "current folder", "packaged".
+    _config_origin: str = PrivateAttr("current folder")
+    # Local state of `syndicate up` and `syndicate beat`: the API token, logs, Redis data, beat schedule.
+    var_dir: Path = Path("var")
     geo_headers: str = DEFAULT_GEO_HEADERS
     # The geo route's answers say Cache-Control: private unless this is on: a shared cache (CDN)
     # must have the geo headers in its cache key, else it serves one reader's audience to others.
@@ -116,7 +129,24 @@ class Settings(BaseModel):
             elif key.startswith("SYNDICATE_"):
                 values[key.removeprefix("SYNDICATE_").lower()] = value
         known = {k: v for k, v in values.items() if k in cls.model_fields}
-        return cls.model_validate(known)
+        origin = "SYNDICATE_CONFIG_DIR" if "config_dir" in known else "current folder"
+        if origin != "SYNDICATE_CONFIG_DIR" and not Path("config").is_dir():
+            known["config_dir"], origin = str(PACKAGED_CONFIG), "packaged"
+        settings = cls.model_validate(known)
+        settings._config_origin = origin
+        return settings
+
+    @property
+    def config_origin(self) -> str:
+        return self._config_origin
+
+    def config_where(self) -> str:
+        """Which config folder is in use and why, with how to choose another (for messages)."""
+        why = {
+            "SYNDICATE_CONFIG_DIR": "from SYNDICATE_CONFIG_DIR",
+            "packaged": "the defaults shipped with syndicate, as there is no config/ in the current folder",
+        }.get(self.config_origin, "config/ in the current folder")
+        return f"config {self.config_dir.absolute()} ({why}; set SYNDICATE_CONFIG_DIR to use another)"
 
     def describe(self) -> dict[str, object]:
         """Settings safe to print: the API token is never shown."""

@@ -10,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from worker.models import EVENT_TYPES, Delivery, EventType, Subscription
 from worker.runtime import Nudger, Runtime
+from worker.settings import PRIVATE_TARGETS_HINT
 from worker.webhooks.signing import new_secret
-from worker.webhooks.ssrf import check_url
+from worker.webhooks.ssrf import ForbiddenTarget, check_url
 
 log = logging.getLogger("syndicate.subscriptions")
 ROTATION_OVERLAP = timedelta(hours=24)
@@ -48,7 +49,11 @@ def _check_target(rt: Runtime, url: str) -> None:
         log.warning(
             "SYNDICATE_ALLOW_PRIVATE_TARGETS=1: private webhook targets are allowed (development only)"
         )
-    check_url(url, allow_private=allow)  # raises ForbiddenTarget (a ValueError)
+    try:
+        check_url(url, allow_private=allow)
+    except ForbiddenTarget as exc:  # a ValueError: 422 from the API, exit 2 from the CLI
+        private = any(word in str(exc) for word in ("private", "loopback", "link-local", "localhost"))
+        raise ForbiddenTarget(f"{exc}; {PRIVATE_TARGETS_HINT}" if private else str(exc)) from None
 
 
 def _check_audience(rt: Runtime, audience: str) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from worker.cli import intake, manage, roles, subs
+from worker.cli import intake, manage, receive, roles, subs
 from worker.cli.common import fail, resolve_format
 from worker.cli.errors import DEBUG_ENV, report
 
@@ -52,6 +52,7 @@ for command in (
     manage.sources,
     manage.dead_letters,
     manage.status,
+    receive.receive,
 ):
     app.command(name=command.__name__.replace("_", "-"))(command)
 

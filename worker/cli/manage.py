@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import typer
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
+from rich.table import Column, Table
 
 from worker.cli.common import fail, runtime_or_fail
 
@@ -34,7 +34,18 @@ def deliveries(
     if as_json:
         typer.echo(json.dumps([d.model_dump(mode="json") for d in rows], indent=2))
         return
-    table = Table("id", "subscription", "type", "status", "attempts", "code", "error", "created")
+    table = Table(
+        Column("id", no_wrap=True, min_width=max((len(d.id) for d in rows), default=2)),
+        Column(
+            "subscription", no_wrap=True, min_width=max((len(d.subscription_id) for d in rows), default=1)
+        ),
+        "type",
+        "status",
+        "attempts",
+        "code",
+        Column("error", overflow="fold"),
+        Column("created", no_wrap=True),
+    )
     for d in rows:
         table.add_row(
             d.id,
@@ -46,7 +57,15 @@ def deliveries(
             (d.last_error or "")[:40],
             d.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         )
-    Console().print(table)
+    _print_whole(table)
+
+
+def _print_whole(table: Table) -> None:
+    """Print ``table`` at least as wide as it needs: ids are never cut (a narrow terminal wraps
+    the lines instead, and a pipe gets them whole)."""
+    console = Console()
+    needed = console.measure(table).minimum
+    Console(width=max(console.width, needed)).print(table)
 
 
 def replay(
@@ -238,6 +257,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
     store = rt.store
     subs = store.subscriptions()
     data = {
+        "config": {"dir": str(rt.settings.config_dir.absolute()), "origin": rt.settings.config_origin},
         "queues": store.queue_lengths(list(QUEUES)),
         "backlog": {"ingest": store.due_count("ingest"), "deliveries": store.due_count("deliver")},
         "workers": {
@@ -261,7 +281,8 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
-    console = Console()
+    console = Console(highlight=False)
+    typer.echo(rt.settings.config_where())  # one line, never wrapped
     t = Table("queue", "waiting")
     for q, n in data["queues"].items():
         t.add_row(q, str(n))
@@ -270,7 +291,11 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
     for n, info in data["workers"].items():
         w.add_row(n, ", ".join(info["queues"] or []), str(info["age_s"]))
     console.print(w if data["workers"] else "[red]no live workers[/red]")
-    console.print(f"backlog: {data['backlog']}   dead letters: {data['dead_letters']}")
+    backlog = data["backlog"]
+    console.print(
+        f"backlog: {backlog['ingest']} to ingest, {backlog['deliveries']} deliveries due   "
+        f"dead letters: {data['dead_letters']}"
+    )
     for s in data["failing_subscriptions"]:
         console.print(
             f"[yellow]failing[/yellow] {s['id']} {s['url']} enabled={s['enabled']} {s['reason'] or ''}"

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import secrets
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +44,10 @@ def worker(
     if concurrency <= 0:
         concurrency = 16 if pool == "threads" else min(4, os.cpu_count() or 2)
     setup_logging(loglevel)
+    _quiet_root_warning()
     app.worker_main(
         [
+            "--quiet",  # no banner: the JSON log says what runs
             "worker",
             "-Q",
             ",".join(names),
@@ -65,6 +65,20 @@ def worker(
     )
 
 
+def _quiet_root_warning() -> None:
+    """Celery's multi-line SecurityWarning for a worker run as root becomes one log line."""
+    import logging
+    import warnings
+
+    from celery.exceptions import SecurityWarning
+
+    warnings.filterwarnings("ignore", category=SecurityWarning)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        logging.getLogger("syndicate.worker").warning(
+            "running as root: fine on a laptop, use an unprivileged user in production"
+        )
+
+
 def beat(loglevel: str = typer.Option("INFO", "--loglevel")) -> None:
     """Run the scheduler that polls upstream sources (run exactly one per deployment).
 
@@ -72,11 +86,15 @@ def beat(loglevel: str = typer.Option("INFO", "--loglevel")) -> None:
     """
     from worker.celery_app import app
     from worker.logs import setup_logging
+    from worker.settings import Settings
 
     check_config()
     setup_logging(loglevel)
-    schedule = Path(os.environ.get("SYNDICATE_BEAT_SCHEDULE", Path(tempfile.gettempdir()) / "syndicate-beat"))
-    app.start(["beat", "-s", str(schedule), "--loglevel", loglevel])
+    var = Settings.from_env().var_dir
+    schedule = Path(os.environ.get("SYNDICATE_BEAT_SCHEDULE") or var / "beat-schedule")
+    schedule.parent.mkdir(parents=True, exist_ok=True)
+    scheduler = "worker.beat:SourcesAwareScheduler"
+    app.start(["--quiet", "beat", "-s", str(schedule), "-S", scheduler, "--loglevel", loglevel])
 
 
 def serve(
@@ -124,20 +142,42 @@ def up(
     host: str = typer.Option("127.0.0.1", "--host", help="Address for the HTTP server."),
     port: int = typer.Option(int(os.environ.get("PORT", "8000")), "--port", help="Port (env PORT)."),
     samples: bool = typer.Option(True, help="Ingest the bundled sample articles once everything runs."),
+    allow_private_targets: bool = typer.Option(
+        False,
+        "--allow-private-targets",
+        help="Let every role call private and loopback addresses (webhooks to a receiver on this "
+        "machine; sets SYNDICATE_ALLOW_PRIVATE_TARGETS=1). Local development only.",
+    ),
+    verbose: bool = typer.Option(
+        False, "--verbose", help="The roles' JSON logs on this terminal instead of var/log/."
+    ),
 ) -> None:
     """Everything in one process tree, for a laptop: Redis if needed, workers, beat, HTTP server.
 
     Ctrl-C stops everything it started, cleanly, within 30 s.
     Example: `REDIS_URL=redis://127.0.0.1:6379/0 syndicate up --port 8000`
     """
+    from worker.cli.local import api_token
     from worker.cli.supervise import Stack
+    from worker.settings import Settings
 
     check_config()
     env = dict(os.environ)
+    var = Settings.from_env(env).var_dir.absolute()
+    env["SYNDICATE_VAR_DIR"] = str(var)
+    token_file = None
     if not env.get("SYNDICATE_API_TOKEN"):
-        env["SYNDICATE_API_TOKEN"] = secrets.token_urlsafe(24)
-        print(f"SYNDICATE_API_TOKEN was not set; this run uses: {env['SYNDICATE_API_TOKEN']}", flush=True)
+        env["SYNDICATE_API_TOKEN"], token_file, _ = api_token(var)
+    if allow_private_targets:
+        env["SYNDICATE_ALLOW_PRIVATE_TARGETS"] = "1"
     env.setdefault("SYNDICATE_BASE_URL", f"http://{host}:{port}")
-    stack = Stack(env=env, host=host, port=port, python=sys.executable)
+    stack = Stack(
+        env=env,
+        host=host,
+        port=port,
+        python=sys.executable,
+        log_dir=None if verbose else var / "log",
+        token_file=token_file,
+    )
     code = stack.run(samples=samples)
     raise typer.Exit(code)

@@ -31,14 +31,30 @@ class Stack:
     host: str
     port: int
     python: str
+    # Each role's output goes to log_dir/ROLE.log; None (--verbose): to this terminal.
+    log_dir: Path | None = None
+    token_file: Path | None = None  # where the generated API token is kept, if it was generated
     children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def _spawn(self, name: str, *args: str) -> None:
+        out = None
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            out = (self.log_dir / f"{name}.log").open("ab")
         proc = subprocess.Popen(
-            [self.python, "-m", "worker.cli", *args], env=self.env, start_new_session=True
+            [self.python, "-m", "worker.cli", *args],
+            env=self.env,
+            start_new_session=True,
+            stdout=out,
+            stderr=subprocess.STDOUT if out else None,
         )
+        if out is not None:
+            out.close()  # the child holds its own copy
         self.children.append((name, proc))
+
+    def _logs_hint(self) -> str:
+        return f"see {self.log_dir}/" if self.log_dir else "see the logs above"
 
     def run(self, *, samples: bool) -> int:
         signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
@@ -46,6 +62,9 @@ class Stack:
         settings = Settings.from_env(self.env)
         try:
             ensure_redis(settings.redis_url, self)
+            started = time.monotonic()
+            where = f" (logs in {self.log_dir}/)" if self.log_dir else ""
+            say(f"starting worker, webhooks, beat and web{where}…")
             self._spawn("worker", "worker", "-Q", "ingest,publish", "-c", "2")
             self._spawn("webhooks", "worker", "-Q", "webhooks")
             self._spawn("beat", "beat")
@@ -54,18 +73,21 @@ class Stack:
             if not wait_ready(base, self.stopping, timeout=90):
                 if not self.stopping.is_set():
                     print(
-                        "syndicate: the stack did not become ready within 90 s (see the logs above)",
+                        f"syndicate: the stack did not become ready within 90 s ({self._logs_hint()})",
                         file=sys.stderr,
                     )
                 return self.stop(1)
+            say(f"ready in {time.monotonic() - started:.0f} s")
             if samples:
                 ingest_samples(self.env, base, self.stopping)
-            print_urls(settings, base)
+            print_summary(settings, base, self.token_file)
             while not self.stopping.is_set():
                 for name, proc in self.children:
                     if proc.poll() is not None:
                         print(
-                            f"syndicate: {name} exited with code {proc.returncode}; stopping", file=sys.stderr
+                            f"syndicate: {name} exited with code {proc.returncode} ({self._logs_hint()}); "
+                            "stopping",
+                            file=sys.stderr,
                         )
                         return self.stop(1)
                 self.stopping.wait(1.0)
@@ -76,7 +98,7 @@ class Stack:
 
     def stop(self, code: int) -> int:
         """Workers and server first (warm shutdown), Redis last; SIGKILL whatever outlives the deadline."""
-        print("syndicate: stopping…", flush=True)
+        say("stopping…")
         deadline = time.monotonic() + STOP_WITHIN
         roles = [p for name, p in self.children if name != "redis"]
         databases = [p for name, p in self.children if name == "redis"]
@@ -90,7 +112,7 @@ class Stack:
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
-        print("syndicate: stopped", flush=True)
+        say("stopped")
         return code
 
 
@@ -108,7 +130,7 @@ def ensure_redis(url: str, stack: Stack) -> None:
     if server is None:
         print(f"syndicate: {REDIS_HINT}", file=sys.stderr)
         raise SystemExit(1)
-    data = Path("var/redis").absolute()
+    data = Settings.from_env(stack.env).var_dir.absolute() / "redis"
     data.mkdir(parents=True, exist_ok=True)
     args = [
         server,
@@ -135,7 +157,7 @@ def ensure_redis(url: str, stack: Stack) -> None:
     for _ in range(50):
         try:
             redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-            print(f"syndicate: started a private redis-server on port {parsed.port or 6379} (data in {data})")
+            say(f"started a private redis-server on port {parsed.port or 6379} (data in {data})")
             return
         except redis.RedisError:
             time.sleep(0.1)
@@ -179,16 +201,27 @@ def ingest_samples(env: dict[str, str], base: str, stopping: threading.Event) ->
             if status in ("published", "withdrawn", "rejected"):
                 pending.discard(aid)
         stopping.wait(0.3)
-    print(f"syndicate: {len(ids) - len(pending)} sample article(s) published", flush=True)
+    say(f"{len(ids) - len(pending)} sample article(s) published")
 
 
-def print_urls(settings: Settings, base: str) -> None:
+def say(message: str) -> None:
+    print(f"syndicate: {message}", flush=True)
+
+
+def print_summary(settings: Settings, base: str, token_file: Path | None) -> None:
+    """What a person needs next: feed URLs, the docs, the token to paste, how to stop."""
     from worker.config import load_config
 
     config = load_config(settings.config_dir)
-    print("\nFeeds:", flush=True)
+    print("\nFeeds (open one in a browser, or subscribe with a feed reader):", flush=True)
     for audience in config.audiences:
         for fmt in ("rss", "atom", "json"):
             print(f"  {base}/feeds/{audience.id}/all.{fmt}")
-    print(f"\nAPI: {base}/openapi.json   health: {base}/readyz   metrics: {base}/metrics")
-    print("Press Ctrl-C to stop.", flush=True)
+    print(f"\nAPI docs: {base}/docs   description: {base}/openapi.json")
+    print(f"health: {base}/readyz   metrics: {base}/metrics")
+    kept = f" (kept in {token_file}, the same on every start)" if token_file else ""
+    print(f"\nAPI token{kept}; in another terminal:")
+    print(f"  export SYNDICATE_API_TOKEN={settings.api_token}")
+    if settings.webhook_allow_private:
+        print("\nPrivate and loopback webhook targets are allowed (SYNDICATE_ALLOW_PRIVATE_TARGETS=1).")
+    print("\nPress Ctrl-C to stop.", flush=True)

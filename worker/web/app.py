@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 
 from worker.runtime import Nudger, Runtime, runtime
 from worker.storage import StorageUnavailable
-from worker.web import articles, feedroutes, hooks, ops
+from worker.web import articles, docs, feedroutes, hooks, ops
 from worker.web.common import ApiError, error_response
 from worker.web.fastfeeds import FeedFastPath
 from worker.web.guard import InternalErrors, RequestGuard
@@ -25,6 +25,8 @@ def create_app(rt: Runtime | None = None, nudger: Nudger | None = None) -> FastA
         title="syndicate",
         version="0.1.0",
         description="Geo-aware syndication: articles in; feeds and signed webhooks out, per audience.",
+        docs_url=None,  # /docs is worker.web.docs: Swagger UI's assets served locally, not from a CDN
+        redoc_url=None,  # it would load from a CDN: /docs is the page
     )
     if nudger is None:
         from worker.tasks import nudger as celery_nudger
@@ -74,7 +76,7 @@ def create_app(rt: Runtime | None = None, nudger: Nudger | None = None) -> FastA
         )
         return JSONResponse({"error": "invalid_request", "detail": detail}, status_code=422)
 
-    for router in (feedroutes.router, articles.router, hooks.router, ops.router):
+    for router in (feedroutes.router, articles.router, hooks.router, ops.router, docs.router):
         app.include_router(router)
     # Inside Starlette's own error layer, so that a route's exception becomes our JSON 500.
     app.add_middleware(InternalErrors)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Security
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBearer
 
 from worker.runtime import Nudger, Runtime
 from worker.web.guard import token_matches
@@ -33,7 +34,16 @@ def nudger_of(request: Request) -> Nudger:
     return nudge
 
 
-def require_token(request: Request) -> None:
+# Declares the scheme in /openapi.json (components.securitySchemes, and `security` on each route
+# that depends on require_token); the check itself is require_token's.
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearerToken",
+    description="SYNDICATE_API_TOKEN (`make run` keeps one in var/api-token)",
+)
+
+
+def require_token(request: Request, _declared: object = Security(bearer_scheme)) -> None:
     """Bearer token check, constant-time; the token is never echoed back."""
     expected = rt_of(request).settings.api_token
     if not expected:

@@ -1,0 +1,165 @@
+"""A newcomer's first hour, on real parts: `syndicate up` from a folder that is not the
+repository, its summary and kept token, a webhook to a receiver on this machine verified by
+`syndicate receive`, and the messages that say what to do."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from tests.support import ROOT, base_env, free_port, wait_for
+
+SEED = ROOT / "tests" / "data" / "rferl-nato-afghan-pullout.txt"
+
+
+def newcomer_env(redis_url: str, **extra: str) -> dict[str, str]:
+    """The environment of someone who set nothing: no token, no config dir, no private targets."""
+    env = base_env(redis_url, **extra)
+    for name in ("SYNDICATE_API_TOKEN", "SYNDICATE_CONFIG_DIR", "SYNDICATE_WEBHOOK_ALLOW_PRIVATE"):
+        env.pop(name, None)
+    env.update(extra)
+    return env
+
+
+def syndicate(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "worker.cli", *args],
+        env={**env, "COLUMNS": "80"},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+
+
+def start(env: dict[str, str], cwd: Path, out: Path, *args: str) -> subprocess.Popen[bytes]:
+    with out.open("ab") as fh:
+        return subprocess.Popen(
+            [sys.executable, "-m", "worker.cli", *args],
+            env=env,
+            cwd=cwd,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGINT) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+        try:
+            proc.wait(40)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_private_target_refusal_names_the_setting_and_the_workers(redis_server, tmp_path: Path) -> None:
+    env = newcomer_env(redis_server.url)
+    r = syndicate(env, ROOT, "subscriptions", "add", "http://127.0.0.1:18110/hook", "--audience", "ru")
+    assert r.returncode == 2, r.stdout
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert "loopback" in lines[0] and "SYNDICATE_ALLOW_PRIVATE_TARGETS=1" in lines[0]
+    assert "workers" in lines[0] and "make run ALLOW_PRIVATE=1" in lines[0]
+    # the new name is read (the old one stays an alias)
+    for name in ("SYNDICATE_ALLOW_PRIVATE_TARGETS", "SYNDICATE_WEBHOOK_ALLOW_PRIVATE"):
+        allowed = {**env, name: "1"}
+        r = syndicate(allowed, ROOT, "subscriptions", "add", "http://127.0.0.1:18110/h", "-a", "ru")
+        assert r.returncode == 0, (name, r.stderr)
+
+
+def test_commands_outside_the_repository_use_the_shipped_config(redis_server, tmp_path: Path) -> None:
+    env = newcomer_env(redis_server.url)
+    r = syndicate(env, tmp_path, "normalize", str(SEED), "--source", "rferl")
+    assert r.returncode == 0, r.stderr
+    r = syndicate(env, tmp_path, "status")
+    assert r.returncode == 0, r.stderr
+    assert "shipped with syndicate" in r.stdout and "SYNDICATE_CONFIG_DIR" in r.stdout
+    assert "{" not in r.stdout  # no Python dict
+    r = syndicate({**env, "SYNDICATE_CONFIG_DIR": "nowhere"}, tmp_path, "deliveries")
+    assert r.returncode == 2
+    line = r.stderr.strip()
+    assert str(tmp_path / "nowhere") in line and "SYNDICATE_CONFIG_DIR" in line and "\n" not in line
+
+
+def _wait_summary(out: Path, proc: subprocess.Popen[bytes], after: int = 0) -> str:
+    def summary() -> str | None:
+        assert proc.poll() is None, out.read_text(errors="replace")
+        text = out.read_text(errors="replace")[after:]
+        return text if "Press Ctrl-C" in text else None
+
+    return str(wait_for(summary, 120, interval=0.3, what="syndicate up's summary"))
+
+
+def test_up_calm_terminal_kept_token_and_a_verified_webhook_on_this_machine(
+    redis_server, tmp_path: Path
+) -> None:
+    port, hook_port = free_port(), free_port()
+    env = newcomer_env(redis_server.url, PORT=str(port))
+    out = tmp_path / "up.out"
+    up = start(env, tmp_path, out, "up", "--allow-private-targets")
+    receive = None
+    try:
+        text = _wait_summary(out, up)
+        token_file = tmp_path / "var" / "api-token"
+        token = token_file.read_text().strip()
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        assert f"export SYNDICATE_API_TOKEN={token}\n" in text
+        assert f"http://127.0.0.1:{port}/docs" in text
+        # calm: a short human summary; banners, warnings and JSON logs are in var/log/
+        for noise in ("SecurityWarning", "celery@", "-------------- ", '{"ts"', "superuser"):
+            assert noise not in text, noise
+        assert len(text.splitlines()) < 30, text
+        assert (tmp_path / "var" / "log" / "worker.log").stat().st_size > 0
+
+        # the README's walkthrough: subscribe, receive, post an article
+        cli_env = {**env, "SYNDICATE_ALLOW_PRIVATE_TARGETS": "1"}
+        hook = f"http://127.0.0.1:{hook_port}/hook"
+        r = syndicate(cli_env, tmp_path, "subscriptions", "add", hook, "--audience", "ru")
+        assert r.returncode == 0, r.stderr
+        secret = re.search(r'"secret": "(whsec_[^"]+)"', r.stdout)
+        assert secret, r.stdout
+        got = tmp_path / "receive.out"
+        receive = start(env, tmp_path, got, "receive", "--port", str(hook_port), "--secret", secret.group(1))
+        posted = requests.post(
+            f"http://127.0.0.1:{port}/articles",
+            params={
+                "source": "rferl",
+                "url": "https://www.rferl.org/a/x.html",
+                "published_at": "2021-06-01T12:00:00Z",
+            },
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "text/plain"},
+            data=SEED.read_bytes(),
+            timeout=10,
+        )
+        assert posted.status_code == 202, posted.text
+        line = wait_for(
+            lambda: next((x for x in got.read_text().splitlines() if "article.published" in x), None),
+            60,
+            what="the webhook at syndicate receive",
+        )
+        assert " 204 verified " in line and "audience=ru" in line, line
+        beat_log = (tmp_path / "var" / "log" / "beat.log").read_text()
+        assert "Sending due task" not in beat_log  # no sources: no polls scheduled
+    finally:
+        if receive is not None:
+            stop(receive, signal.SIGTERM)
+        stop(up)
+    assert up.returncode == 0, out.read_text()[-2000:]
+
+    # the token survives a restart
+    size = len(out.read_text(errors="replace"))
+    up = start(env, tmp_path, out, "up", "--no-samples")
+    try:
+        again = _wait_summary(out, up, after=size)
+        assert f"export SYNDICATE_API_TOKEN={token}\n" in again
+    finally:
+        stop(up)
