@@ -41,6 +41,7 @@ class LiveConfig:
         self._stamp = stamp(directory)
         self._next_check = time.monotonic() + check_every
         self._lock = threading.Lock()
+        self._broken = False  # the files on disk do not load: a fix (or a revert) is news
 
     def current(self) -> Config:
         """The configuration in force; cheap (a clock read) between checks."""
@@ -68,9 +69,13 @@ class LiveConfig:
             fresh = load_config(self.directory)
         except ConfigError as exc:
             log.error("config change not applied, still using the previous one: %s", exc)
+            self._broken = True
             return
+        if fresh.digest == self._config.digest and self._broken:
+            log.info("config reloaded (the files are back to the config in force)")
+        self._broken = False
         if fresh.digest != self._config.digest:
-            moved = fresh.audiences != self._config.audiences
+            moved = _membership(fresh) != _membership(self._config)
             self._config = fresh
             log.info("config reloaded", extra={"config_digest": fresh.digest[:12]})
             if moved:
@@ -78,3 +83,8 @@ class LiveConfig:
                     "audiences changed: articles ingested from now on follow them; run "
                     "`syndicate reindex` once to apply them to the articles already stored"
                 )
+
+
+def _membership(config: Config) -> list[tuple[str, tuple[str, ...], bool]]:
+    """What decides which articles an audience sees (a title is only a label)."""
+    return [(a.id, tuple(a.regions), a.default) for a in config.audiences]

@@ -51,6 +51,10 @@ def plan_ingest(
     With ``revisit`` (``article`` is the stored one, the configuration may have changed): the
     commit only if the audiences it is visible to changed, with events only for those flips
     (``article.published`` / ``article.withdrawn``), never ``article.updated``."""
+    if not revisit and previous is not None and previous.article.content_hash == article.content_hash:
+        # Same content, dates included, yet another published_at: the time received stood in
+        # for a date the source never stated. The first one stays.
+        article = article.model_copy(update={"published_at": previous.article.published_at})
     if not revisit and previous is not None and previous.article == article:
         return None
     today: date = at.date()

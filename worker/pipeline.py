@@ -28,7 +28,7 @@ log = logging.getLogger("syndicate.pipeline")
 
 def accept(rt: Runtime, raw: RawInput) -> Article:
     """Normalize and stage. Raises ``NormalizeError`` (bad input) or ``StorageUnavailable``."""
-    article = normalize(raw, rt.config.notices, rt.config.publishers)
+    article = normalize(raw, rt.config.notices, rt.config.publishers, received_at=datetime.now(UTC))
     rt.store.stage(article)
     return article
 

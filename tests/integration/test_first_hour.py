@@ -163,3 +163,62 @@ def test_up_calm_terminal_kept_token_and_a_verified_webhook_on_this_machine(
         assert f"export SYNDICATE_API_TOKEN={token}\n" in again
     finally:
         stop(up)
+
+
+PAGE = (
+    "<html><head><title>Water Deal Signed</title></head><body><article><h1>Water Deal Signed</h1>"
+    "<p>Kyrgyzstan and Tajikistan signed an agreement on sharing water from border rivers on Monday.</p>"
+    "<p>The deal follows clashes over water and land along the disputed frontier, officials said.</p>"
+    "</article></body></html>"
+)
+
+
+def test_a_post_without_url_or_date_is_dated_when_received_and_a_repeat_is_the_same(
+    stack, env: dict[str, str]
+) -> None:
+    from datetime import UTC, datetime
+
+    api, _, _ = stack
+    before = datetime.now(UTC).replace(microsecond=0)
+    first = api.post_article(PAGE, "text/html", source="rferl")
+    assert first.status_code == 202, first.text
+    aid = first.json()["id"]
+    published = api.wait_published(aid)["article"]
+    when = datetime.fromisoformat(published["published_at"].replace("Z", "+00:00"))
+    assert before <= when <= datetime.now(UTC)
+    again = api.post_article(PAGE, "text/html", source="rferl")
+    assert again.json()["id"] == aid  # content-derived identity: the same article
+    assert api.wait_published(aid)["article"]["published_at"] == published["published_at"]
+    feed = wait_for(lambda: (r := api.get("/feeds/global/all.atom")).ok and aid in r.text and r.text, 30)
+    assert "1970" not in feed
+    assert feed.count("Water Deal Signed</title>") == 1, feed
+
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + bytes(range(256)) * 4
+PDF_SAYS = "PDF files are not supported: send the article's text, HTML or CMS JSON"
+
+
+def test_a_pdf_gets_one_clear_line_from_normalize_ingest_and_the_api(
+    stack, env: dict[str, str], tmp_path: Path
+) -> None:
+    api, _, _ = stack
+    pdf = tmp_path / "story.pdf"
+    pdf.write_bytes(PDF)
+    for command in (["normalize", str(pdf)], ["ingest", str(pdf)]):
+        r = syndicate(env, ROOT, *command)  # not a terminal, 80 columns
+        assert r.returncode in (1, 2), (command, r.stdout)
+        assert r.stderr == f"syndicate: {pdf}: {PDF_SAYS}\n", (command, r.stderr)
+    answer = api.post_article(PDF, "text/plain", source="rferl")
+    assert answer.status_code == 415, answer.text
+    assert answer.json()["detail"] == PDF_SAYS
+
+
+def test_subscribing_to_a_section_no_article_has_warns(redis_server) -> None:
+    env = newcomer_env(redis_server.url, SYNDICATE_ALLOW_PRIVATE_TARGETS="1")
+    hook = "http://127.0.0.1:18110/hook"
+    r = syndicate(env, ROOT, "subscriptions", "add", hook, "-a", "ru", "--section", "nosuchsection")
+    assert r.returncode == 0, r.stderr
+    start = "syndicate: warning: --section 'nosuchsection'"
+    warned = [x for x in r.stderr.splitlines() if x.startswith(start)]
+    assert len(warned) == 1 and "known: none yet" in warned[0], r.stderr
+    assert '"secret"' in r.stdout

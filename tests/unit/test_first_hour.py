@@ -3,6 +3,7 @@ description and docs page, the beat scheduler that sends no poll without sources
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 from pathlib import Path
@@ -108,3 +109,146 @@ def test_beat_sends_no_poll_tick_without_sources(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(beat, "has_sources", lambda: True)
     scheduler.apply_entry(Entry(beat.POLL_TASK))
     assert sent == ["something.else", beat.POLL_TASK]
+
+
+PAGE_TEXT = (
+    "<html><body><article><h1>Water Deal Signed</h1><p>Kyrgyzstan and Tajikistan signed an "
+    "agreement on sharing water from border rivers on Monday.</p><p>The deal follows clashes over "
+    "water and land along the disputed frontier, officials said.</p></article></body></html>"
+)
+
+
+def test_no_stated_date_falls_back_to_the_time_received_outside_identity() -> None:
+    from datetime import UTC, datetime
+
+    from worker.models import RawInput
+    from worker.normalize import normalize
+
+    raw = RawInput(format="html", body=PAGE_TEXT, source="rferl")
+    t1, t2 = datetime(2026, 12, 1, 10, tzinfo=UTC), datetime(2026, 12, 1, 11, tzinfo=UTC)
+    a, b = normalize(raw, received_at=t1), normalize(raw, received_at=t2)
+    assert a.published_at == t1 and b.published_at == t2
+    assert a.id == b.id and a.content_hash == b.content_hash
+    edited = normalize(
+        raw.model_copy(update={"body": PAGE_TEXT.replace("Monday", "Tuesday")}), received_at=t1
+    )
+    assert edited.id != a.id  # identity from the content when there is neither guid nor URL
+    stated = normalize(raw.model_copy(update={"published_at": "2021-06-01T12:00:00Z"}), received_at=t1)
+    assert stated.published_at == datetime(2021, 6, 1, 12, tzinfo=UTC)
+
+
+def test_a_repeat_received_later_changes_nothing() -> None:
+    from datetime import UTC, datetime
+
+    from worker.config import load_config
+    from worker.ingest import plan_ingest
+    from worker.models import RawInput
+    from worker.normalize import normalize
+    from worker.storage.articles import StoredArticle
+
+    config = load_config(PACKAGED_CONFIG)
+    raw = RawInput(format="html", body=PAGE_TEXT, source="rferl")
+    t1, t2 = datetime(2026, 12, 1, 10, tzinfo=UTC), datetime(2026, 12, 1, 11, tzinfo=UTC)
+    kw = {
+        "audiences": config.audiences,
+        "notices": config.notices,
+        "subscriptions": {},
+        "payload_cap": 1 << 18,
+    }
+    first = plan_ingest(normalize(raw, received_at=t1), None, at=t1, **kw)
+    assert first is not None
+    stored = StoredArticle(article=first.article, version=1, status="published", audiences=[])
+    assert plan_ingest(normalize(raw, received_at=t2), stored, at=t2, **kw) is None
+
+
+@pytest.mark.parametrize(
+    ("head", "kind"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF files"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG images"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "JPEG images"),
+        (b"GIF89a\x01\x00", "GIF images"),
+        (b"RIFF\x10\x00\x00\x00WEBPVP8 ", "WebP images"),
+        (b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml...word/document.xml", "Word documents (.docx)"),
+        (b"PK\x03\x04\x14\x00\x00\x00hello.txt", "ZIP archives"),
+        (b"\x1f\x8b\x08\x00", "gzip archives"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00", "Office documents (.doc, .xls, .ppt)"),
+        (b"BM\x36\x00\x0c\x00\x00\x00\x00\x00\x36\x00\x00\x00", "BMP images"),
+    ],
+)
+def test_non_article_files_are_named_by_their_magic_bytes(head: bytes, kind: str) -> None:
+    from worker.normalize import NormalizeError
+    from worker.normalize.magic import decode_input
+
+    with pytest.raises(NormalizeError) as exc:
+        decode_input(head + b"\x00" * 300)
+    assert str(exc.value) == f"{kind} are not supported: send the article's text, HTML or CMS JSON"
+
+
+def test_text_that_merely_starts_like_a_file_is_text() -> None:
+    from worker.normalize.magic import decode_input, non_article_kind
+
+    for text in ("BMW sales rise in Kazakhstan\n- By RFE/RL\n", "PK-12 schools reopen", '{"title": 1}'):
+        assert non_article_kind(text.encode()) is None
+        assert decode_input(text.encode()) == text
+    assert decode_input("\ufeffHeadline".encode()) == "Headline"
+
+
+def test_config_reload_logs_a_revert_and_no_reindex_hint_for_a_title(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+    import shutil
+
+    from worker.config import load_config
+    from worker.config_reload import LiveConfig
+
+    folder = tmp_path / "config"
+    shutil.copytree(PACKAGED_CONFIG, folder)
+    audiences = folder / "audiences.yaml"
+    good = audiences.read_text()
+
+    def edit(text: str) -> None:
+        audiences.write_text(text)
+        st = audiences.stat()
+        os.utime(audiences, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+
+    live = LiveConfig(folder, load_config(folder), check_every=0)
+    with caplog.at_level(logging.INFO, logger="syndicate.config"):
+        edit(good + "\n  xx:\n    language: en\n    regions: [UA-99]\n")
+        live.current()
+        caplog.clear()
+        edit(good)  # reverted: the config in force again
+        live.current()
+        assert [r.getMessage() for r in caplog.records if "config reloaded" in r.getMessage()], caplog.text
+        caplog.clear()
+        old_title = "title: Russia and Russia-controlled Ukraine"
+        assert old_title in good
+        edit(good.replace(old_title, "title: Russia (renamed)", 1))
+        assert live.current().audience("ru").title == "Russia (renamed)"  # type: ignore[union-attr]
+        assert "config reloaded" in caplog.text and "reindex" not in caplog.text
+
+
+def test_help_shows_plain_metavars() -> None:
+    import typer.main
+    from typer.testing import CliRunner
+
+    from worker.cli.main import app
+
+    runner = CliRunner()
+    group = typer.main.get_command(app)
+    paths: list[list[str]] = []
+
+    def walk(cmd: object, prefix: list[str]) -> None:
+        for name, sub in getattr(cmd, "commands", {}).items():
+            paths.append([*prefix, name])
+            walk(sub, [*prefix, name])
+
+    walk(group, [])
+    for path in paths:
+        out = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "120"}).output
+        assert "<bool>" not in out and "<str>" not in out and "<int>" not in out, (path, out)
+        assert not re.search(r"Usage: .*\{", out), (path, out)
+    normalize = runner.invoke(app, ["normalize", "--help"], env={"COLUMNS": "120"}).output
+    assert "Usage: syndicate normalize [OPTIONS] PATH" in normalize and "--format" in normalize
+    assert re.search(r"--format\s+FORMAT", normalize), normalize

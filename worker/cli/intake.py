@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -43,6 +44,7 @@ def ingest(
     """
     from worker.models import Article, RawInput
     from worker.normalize import NormalizeError, normalize
+    from worker.normalize.magic import decode_input
     from worker.tasks import nudger
 
     rt = runtime_or_fail()
@@ -64,14 +66,15 @@ def ingest(
         for f in files:
             progress.advance(task)
             try:
-                body = f.read_bytes().decode("utf-8-sig")
+                body = decode_input(f.read_bytes())
                 raw = RawInput(format=resolve_format(fmt, body, f), body=body, source=source)  # type: ignore[arg-type]
-                batch.append(normalize(raw, rt.config.notices, rt.config.publishers))
-            except (UnicodeDecodeError, NormalizeError) as exc:
+                received = datetime.now(UTC)
+                batch.append(normalize(raw, rt.config.notices, rt.config.publishers, received_at=received))
+            except (OSError, NormalizeError) as exc:
                 failed += 1
-                reason = f"{f}: {exc}"
+                reason = f"{f}: {exc.strerror if isinstance(exc, OSError) else exc}"
                 rt.store.add_dead_letter(reason, "cli", {"path": str(f)})
-                err.print(f"syndicate: {reason}", markup=False, highlight=False)
+                sys.stderr.write(f"syndicate: {reason}\n")  # one line: never wrapped to a width
                 continue
             if len(batch) >= STAGE_BATCH:
                 flush()

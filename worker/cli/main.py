@@ -12,10 +12,11 @@ from pathlib import Path
 
 import typer
 
-from worker.cli import intake, manage, receive, roles, subs
+from worker.cli import intake, manage, plainhelp, receive, roles, subs
 from worker.cli.common import fail, resolve_format
 from worker.cli.errors import DEBUG_ENV, report
 
+plainhelp.install()
 app = typer.Typer(
     name="syndicate",
     help=(
@@ -104,10 +105,13 @@ def read_text(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         fail(f"{path}: cannot read: {exc.strerror}", code=2)
+    from worker.normalize import NormalizeError
+    from worker.normalize.magic import decode_input
+
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        fail(f"{path}: not valid UTF-8 (byte {exc.start}: {data[exc.start : exc.start + 1]!r})", code=2)
+        return decode_input(data)
+    except NormalizeError as exc:
+        fail(f"{path}: {exc}", code=2)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import typer
 from pydantic import ValidationError
@@ -57,7 +58,22 @@ def add(
         fail(f"{'.'.join(str(x) for x in first['loc'])}: {first['msg']}", code=2)
     except ValueError as exc:
         fail(str(exc), code=2)
+    _warn_unknown_sections(rt, section)
     _print({"id": sub.id, "secret": secret})
+
+
+def _warn_unknown_sections(rt, sections: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Sections come with articles; one that no article has had yet is most likely a typo."""
+    from feeds.meta import slugify
+
+    known = rt.store.sections()  # slug -> name
+    for name in sections:
+        if slugify(name) not in known:
+            names = ", ".join(sorted(known.values())) or "none yet"
+            sys.stderr.write(
+                f"syndicate: warning: --section '{name}': no article so far is in that section "
+                f"(known: {names}); the subscription receives only articles of its sections\n"
+            )
 
 
 @subscriptions_app.command("list")

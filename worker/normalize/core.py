@@ -30,8 +30,17 @@ _NO_BODY = {
 _KNOWN_HOSTS = {"rferl.org": "rferl"}
 
 
-def normalize(raw: RawInput, notices: Sequence[Notice] = (), publishers: Sequence[Publisher] = ()) -> Article:
+def normalize(
+    raw: RawInput,
+    notices: Sequence[Notice] = (),
+    publishers: Sequence[Publisher] = (),
+    received_at: datetime | None = None,
+) -> Article:
     """Normalize one raw article; pure and deterministic. Raises :class:`NormalizeError`.
+
+    ``received_at``: when the input arrived; ``published_at`` when neither the input nor the
+    caller states one (never 1970). It is in neither the id nor the content hash, so an input
+    sent again later is the same article, unchanged.
 
     1. Refuse an input with nothing in it.
     2. Extract a draft for the input's shape. Scraped text is cleaned line by line and its
@@ -79,10 +88,11 @@ def normalize(raw: RawInput, notices: Sequence[Notice] = (), publishers: Sequenc
 
     url = _url(draft.url, raw.format == "html") or caller_url
     image = lead_image(draft.image, url, figure)
-    published_at = draft.published_at or caller_date
+    stated_date = draft.published_at or caller_date
+    published_at = stated_date or received_at
     given_source = _source(raw.source or draft.source, found, notices, url)
-    key = (raw.guid or "").strip() or draft.guid or url or fallback_key(title, published_at)
     body_text = "\n\n".join(paragraphs)
+    key = (raw.guid or "").strip() or draft.guid or url or fallback_key(title, stated_date, body_text)
     return Article(
         id=article_id(given_source, key),
         source=resolve_publisher(publishers, given_source, url) or given_source,
@@ -101,7 +111,7 @@ def normalize(raw: RawInput, notices: Sequence[Notice] = (), publishers: Sequenc
         content_hash=content_hash(
             title,
             body_text,
-            published_at,
+            stated_date,
             draft.updated_at,
             body_html=body_html if draft.html is not None else None,
             image=image.model_dump() if image else None,

@@ -26,10 +26,15 @@ def article_id(source: str, key: str) -> str:
     return f"{slug(source)}-{digest}"
 
 
-def fallback_key(title: str, published_at: datetime | None) -> str:
-    """The identity of an item with neither guid nor URL: its title and publication time."""
-    when = iso_utc(published_at) if published_at else ""
-    return f"title:{' '.join(title.casefold().split())}\n{when}"
+def fallback_key(title: str, published_at: datetime | None, body_text: str = "") -> str:
+    """The identity of an item with neither guid nor URL: its title and the publication time it
+    states; without a stated time, its title and body, so that sending it again (whenever it is
+    received) is the same article."""
+    headline = " ".join(title.casefold().split())
+    if published_at:
+        return f"title:{headline}\n{iso_utc(published_at)}"
+    body = hashlib.sha256(" ".join(body_text.casefold().split()).encode()).hexdigest()[:32]
+    return f"content:{headline}\n{body}"
 
 
 def content_hash(

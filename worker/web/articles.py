@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from worker import pipeline
 from worker.models import RawInput
 from worker.normalize import NormalizeError, jsontext
+from worker.normalize.magic import HINT, non_article_kind
 from worker.storage import StorageUnavailable
 from worker.web.common import ApiError, json_error_schema, nudger_of, require_token, rt_of
 
@@ -70,10 +71,15 @@ async def post_article(request: Request) -> JSONResponse:
             415, "unsupported_media_type", f"content type '{media or '(none)'}' is not one of {expected}"
         )
     raw_bytes = await _read_body(request, rt.settings.max_body_bytes)
+    kind = non_article_kind(raw_bytes)
+    if kind is not None:
+        raise ApiError(415, "unsupported_media_type", f"{kind} are not supported: {HINT}")
     try:
         body = raw_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ApiError(422, "invalid_encoding", f"body is not valid UTF-8 (byte {exc.start})") from None
+        raise ApiError(
+            422, "invalid_encoding", f"body is not valid UTF-8 (byte {exc.start}): {HINT}"
+        ) from None
     if fmt == "json":
         try:
             doc = jsontext.loads(body)
