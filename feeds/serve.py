@@ -16,6 +16,13 @@ CONTENT_TYPES = {
     "json": "application/feed+json",
 }
 MAX_AGE = 60
+# A browser (it asks for text/html first) gets RSS and Atom as plain XML, which it renders
+# through the feed's stylesheet; as application/rss+xml it would show the raw text or download it.
+PAGE_TYPE = "application/xml; charset=utf-8"
+
+
+def wants_page(req: Mapping[str, str], fmt: str) -> bool:
+    return fmt in ("rss", "atom") and "text/html" in req.get("accept", "").lower()
 
 
 @dataclass(frozen=True)
@@ -91,13 +98,13 @@ def reply(
         "ETag": gzip_etag(feed.etag) if gzipped else feed.etag,
         "Last-Modified": feed.last_modified,
         "Cache-Control": f"{'public' if public else 'private'}, max-age={MAX_AGE}",
-        "Vary": ", ".join(["Accept-Encoding", *(vary or [])]),
+        "Vary": ", ".join(["Accept-Encoding", *(["Accept"] if fmt != "json" else []), *(vary or [])]),
     }
     if links:
         headers["Link"] = links
     if _not_modified(req, feed):
         return Reply(304, headers, b"")
-    headers["Content-Type"] = CONTENT_TYPES[fmt]
+    headers["Content-Type"] = PAGE_TYPE if wants_page(req, fmt) else CONTENT_TYPES[fmt]
     body = feed.body
     if gzipped:
         body = feed.gzipped if feed.gzipped is not None else gzip.compress(body, compresslevel=6, mtime=0)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
+from pathlib import Path
 from typing import Literal
 
 from feedgen.entry import FeedEntry
@@ -37,6 +38,10 @@ from feeds.meta import GENERATOR, FeedMeta
 from worker.models import AudienceArticle, iso_utc
 
 XmlFormat = Literal["rss", "atom"]
+# Same origin as the feed (browsers apply only a same-origin stylesheet), so a relative path.
+STYLESHEET_PATH = "/assets/feed.xsl"
+STYLESHEET_FILE = Path(__file__).with_name("feed.xsl")
+STYLESHEET_PI = f'<?xml-stylesheet type="text/xsl" href="{STYLESHEET_PATH}"?>'.encode()
 SELF_TYPES: dict[XmlFormat, str] = {"rss": "application/rss+xml", "atom": "application/atom+xml"}
 
 
@@ -125,5 +130,12 @@ def build(fmt: XmlFormat, meta: FeedMeta, items: Sequence[AudienceArticle]) -> F
 def render_xml(fmt: XmlFormat, meta: FeedMeta, items: Sequence[AudienceArticle]) -> bytes:
     fg = build(fmt, meta, items)
     if fmt == "rss":
-        return fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
-    return fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+        return with_stylesheet(fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True))
+    return with_stylesheet(fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True))
+
+
+def with_stylesheet(document: bytes) -> bytes:
+    """``document`` with the ``<?xml-stylesheet?>`` that makes a browser show it as a page
+    (``feeds/feed.xsl``, served at ``STYLESHEET_PATH``), right after the XML declaration."""
+    declaration, newline, rest = document.partition(b"\n")
+    return declaration + newline + STYLESHEET_PI + b"\n" + rest

@@ -252,3 +252,25 @@ def test_help_shows_plain_metavars() -> None:
     normalize = runner.invoke(app, ["normalize", "--help"], env={"COLUMNS": "120"}).output
     assert "Usage: syndicate normalize [OPTIONS] PATH" in normalize and "--format" in normalize
     assert re.search(r"--format\s+FORMAT", normalize), normalize
+
+
+def test_a_browser_gets_xml_feeds_as_xml_with_the_stylesheet() -> None:
+    from feeds.serve import CONTENT_TYPES, FeedBytes, reply
+    from feeds.xmlfeeds import STYLESHEET_PATH, with_stylesheet
+
+    doc = with_stylesheet(b"<?xml version='1.0' encoding='UTF-8'?>\n<rss/>")
+    assert doc.splitlines()[1] == f'<?xml-stylesheet type="text/xsl" href="{STYLESHEET_PATH}"?>'.encode()
+    feed = FeedBytes(body=doc, etag='"x"', last_modified="Tue, 01 Dec 2026 00:00:00 GMT", last_modified_ts=0)
+    browser = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    assert reply(browser, feed, "rss").headers["Content-Type"] == "application/xml; charset=utf-8"
+    assert reply({"accept": "*/*"}, feed, "rss").headers["Content-Type"] == CONTENT_TYPES["rss"]
+    assert reply(browser, feed, "json").headers["Content-Type"] == CONTENT_TYPES["json"]
+    assert "Accept" in reply({}, feed, "atom").headers["Vary"]
+
+
+def test_the_stylesheet_is_served(client: TestClient) -> None:
+    from feeds.xmlfeeds import STYLESHEET_PATH
+
+    r = client.get(STYLESHEET_PATH)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/xsl")
+    assert b"xsl:stylesheet" in r.content

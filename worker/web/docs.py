@@ -9,6 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
+from feeds.xmlfeeds import STYLESHEET_FILE, STYLESHEET_PATH
+
 router = APIRouter(include_in_schema=False)
 ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png")
 
@@ -27,6 +29,14 @@ def docs(request: Request) -> HTMLResponse:
         swagger_js_url="/docs/assets/swagger-ui-bundle.js",
         swagger_css_url="/docs/assets/swagger-ui.css",
         swagger_favicon_url="/docs/assets/favicon-32x32.png",
+    )
+
+
+@router.get(STYLESHEET_PATH)
+def feed_stylesheet() -> Response:
+    """The XSL stylesheet that RSS and Atom feeds name, so a browser shows them as a page."""
+    return FileResponse(
+        STYLESHEET_FILE, media_type="text/xsl", headers={"Cache-Control": "public, max-age=3600"}
     )
 
 
