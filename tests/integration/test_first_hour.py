@@ -222,3 +222,18 @@ def test_subscribing_to_a_section_no_article_has_warns(redis_server) -> None:
     warned = [x for x in r.stderr.splitlines() if x.startswith(start)]
     assert len(warned) == 1 and "known: none yet" in warned[0], r.stderr
     assert '"secret"' in r.stdout
+
+
+def test_deliveries_never_cut_ids_at_80_columns(stack, env: dict[str, str], receiver) -> None:
+    api, _, _ = stack
+    sub = api.subscribe(receiver.url, "global")
+    r = api.post_article(PAGE, "text/html", source="rferl", url="https://www.rferl.org/a/water.html")
+    assert r.status_code == 202, r.text
+    wait_for(lambda: receiver.received, 60, what="a delivery")
+    shown = syndicate(env, ROOT, "deliveries")  # COLUMNS=80, not a terminal
+    assert shown.returncode == 0, shown.stderr
+    rows = api.get(f"/subscriptions/{sub['id']}/deliveries", headers=api.auth).json()["deliveries"]
+    assert rows
+    for d in rows:
+        assert d["id"] in shown.stdout, shown.stdout
+    assert sub["id"] in shown.stdout, shown.stdout
