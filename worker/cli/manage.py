@@ -64,7 +64,7 @@ def _print_whole(table: Table) -> None:
     """Print ``table`` at least as wide as it needs: ids are never cut (a narrow terminal wraps
     the lines instead, and a pipe gets them whole)."""
     console = Console()
-    needed = console.measure(table).minimum
+    needed = console.measure(table).maximum  # every column whole (errors are cut at 40 above)
     Console(width=max(console.width, needed)).print(table)
 
 
