@@ -23,6 +23,7 @@ DISTRIBUTION = {
     "yaml": "PyYAML",
     "prometheus_client": "prometheus-client",
     "py3langid": "py3langid",
+    "swagger_ui_bundle": "swagger-ui-bundle-v2",
 }
 # Modules the code needs without importing them itself: lxml.html.clean (used by trafilatura and
 # justext) is now this separate project, pulled in only through an extra.
