@@ -27,7 +27,8 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-index --find-links=/wheels syndicate && rm -rf /wheels
 WORKDIR /app
 COPY config ./config
-RUN mkdir -p /app/var && chown syndicate:syndicate /app/var
+# /app/var/export: the feed files (SYNDICATE_EXPORT_DIR in docker-compose.yml, read by nginx)
+RUN mkdir -p /app/var/export && chown -R syndicate:syndicate /app/var
 USER syndicate
 EXPOSE 8000
 ENTRYPOINT ["syndicate"]

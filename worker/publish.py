@@ -151,6 +151,7 @@ def export(directory: Path, audience: str, section: str, fmt: str, body: bytes) 
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes it 0600: a web server (nginx) must read it
         with os.fdopen(fd, "wb") as fh:
             fh.write(body)
         os.replace(tmp, target)

@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 SYNDICATE_ROLES = ("worker", "webhooks", "beat", "web")
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
+EXPORT_IN_APP = "/app/var/export"
 _VAR = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
 
 
@@ -52,7 +54,7 @@ def test_redis_keeps_every_write_and_never_evicts() -> None:
 
 
 def test_every_role_is_a_service_of_the_same_image() -> None:
-    assert set(SERVICES) >= {"redis", *SYNDICATE_ROLES, "flower"}
+    assert set(SERVICES) >= {"redis", *SYNDICATE_ROLES, "nginx", "flower"}
     images = {SERVICES[name]["image"] for name in SYNDICATE_ROLES}
     builds = {str(SERVICES[name]["build"]) for name in SYNDICATE_ROLES}
     assert len(images) == 1 and builds == {"."}
@@ -78,6 +80,57 @@ def test_health_checks_and_grace_periods() -> None:
         assert SERVICES[name].get("init") is True  # SIGTERM reaches Celery: warm shutdown
 
 
+def _nginx_directives() -> list[str]:
+    """deploy/nginx.conf as its directives, one string each (comments dropped)."""
+    text = "\n".join(line.split("#", 1)[0] for line in NGINX_CONF.read_text(encoding="utf-8").splitlines())
+    return [" ".join(d.split()) for d in re.split(r"[;{}]", text) if d.strip()]
+
+
+def test_nginx_stands_in_front_of_web() -> None:
+    nginx = SERVICES["nginx"]
+    assert nginx["image"].startswith("nginx:")
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in nginx["volumes"]
+    assert nginx["depends_on"]["web"]["condition"] == "service_healthy"
+    assert nginx["ports"] == ["${PORT:-8000}:80"]
+    assert nginx["healthcheck"]["test"]
+    # web is reachable only through nginx: slow headers never reach uvicorn from outside
+    assert "ports" not in SERVICES["web"] and SERVICES["web"]["expose"] == ["8000"]
+    directives = _nginx_directives()
+    assert "server web:8000" in directives and "listen 80" in directives
+    assert SERVICES["web"]["command"][-2:] == ["--port", "8000"]
+
+
+def test_nginx_serves_the_exported_feeds_from_the_shared_volume() -> None:
+    directives = _nginx_directives()
+    root = next(d.split()[1] for d in directives if d.startswith("root "))
+    volume, target, mode = next(v for v in SERVICES["nginx"]["volumes"] if "export" in v).split(":")
+    assert target == root and mode == "ro" and volume in COMPOSE["volumes"]
+    assert f"{volume}:{EXPORT_IN_APP}" in SERVICES["worker"]["volumes"]  # where the worker writes
+    assert "./config:/app/config:ro" in SERVICES["worker"]["volumes"]
+    assert "try_files $uri @web" in directives
+    types = " ".join(d for d in directives if d.split()[0].startswith("application/"))
+    for media, ext in [
+        ("application/rss+xml", "rss"),
+        ("application/atom+xml", "atom"),
+        ("application/feed+json", "json"),
+    ]:
+        assert f"{media} {ext}" in types
+    assert "charset utf-8" in directives
+    assert "charset_types application/rss+xml application/atom+xml" in directives
+    assert f"mkdir -p {EXPORT_IN_APP}" in (ROOT / "Dockerfile").read_text(encoding="utf-8")
+
+
+def test_nginx_bounds_slow_and_greedy_clients() -> None:
+    directives = {d.split()[0]: d.split()[1:] for d in _nginx_directives()}
+    for timeout in ("client_header_timeout", "client_body_timeout", "send_timeout", "keepalive_timeout"):
+        assert seconds(directives[timeout][0]) <= 60, timeout
+    assert directives["client_max_body_size"] == ["5m"]  # SYNDICATE_MAX_BODY_BYTES
+    assert Settings().max_body_bytes == 5 * 1024 * 1024
+    assert "limit_conn" in directives and "limit_conn_zone" in directives
+    assert directives["gzip"] == ["on"] and "application/rss+xml" in directives["gzip_types"]
+    assert directives["proxy_request_buffering"] == ["on"]
+
+
 def test_flower_is_optional() -> None:
     assert SERVICES["flower"]["profiles"] == ["flower"]
     for name, service in SERVICES.items():
@@ -94,9 +147,10 @@ def test_environment_lists_every_setting_with_its_default() -> None:
     from_compose = Settings.from_env(resolved)
     defaults = Settings()
     for field in Settings.model_fields:
-        if field not in ("redis_url", "config_dir"):
+        if field not in ("redis_url", "config_dir", "export_dir"):
             assert getattr(from_compose, field) == getattr(defaults, field), field
     assert str(from_compose.config_dir) == "/app/config"
+    assert str(from_compose.export_dir) == EXPORT_IN_APP  # the volume nginx serves
 
 
 def test_env_example_documents_every_setting() -> None:
