@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from html import escape
+from urllib.parse import quote
 
 import pycountry
 
@@ -21,6 +22,8 @@ ITEM_ID_PREFIX = "urn:syndicate:article:"
 # Everything outside the XML 1.0 ``Char`` production (control characters, lone surrogates, U+FFFE/F).
 _NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
+# RFC 3986 reserved and unreserved characters and ``%`` (escapes), but ``'``.
+URL_SAFE = "/?#[]:@!$&()*+,;=-._~%"
 _MORE = {"en": "More information", "ru": "Подробнее", "uk": "Докладніше"}
 
 
@@ -96,6 +99,14 @@ def item_summary(article: Article) -> str:
         if text:
             return text
     return article.id
+
+
+def item_url(article: Article) -> str | None:
+    """The article URL with anything a URL may not hold raw (``"<>'``, spaces, non-ASCII...)
+    percent-encoded: the normalizer does so, this covers articles stored before it did."""
+    if not article.url:
+        return None
+    return quote(xml_safe(article.url), safe=URL_SAFE)
 
 
 def summary_text(item: AudienceArticle) -> str:

@@ -40,8 +40,9 @@ def _item(item: AudienceArticle) -> JsonObject:
             "restricted_countries": content.restricted_countries(article),
         },
     }
-    if article.url:
-        data["url"] = article.url
+    url = content.item_url(article)
+    if url:
+        data["url"] = url
     if article.image is not None:
         data["image"] = article.image.url
     published = content.published(article)

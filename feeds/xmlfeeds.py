@@ -92,12 +92,16 @@ def _entry(fmt: XmlFormat, item: AudienceArticle) -> FeedEntry:
     fe = FeedEntry()
     fe.id(content.item_id(item))  # also the RSS guid, isPermaLink="false"
     fe.title(content.xml_safe(article.title) or article.id)
-    if article.url:
-        fe.link(href=content.xml_safe(article.url), rel="alternate", type="text/html")
-    for name in article.authors:
-        fe.author({"name": content.xml_safe(name)})  # no e-mail: feedgen writes no RSS <author>
-    for term in content.categories(article):
-        fe.category(term=term)
+    url = content.item_url(article)
+    if url:
+        fe.link(href=url, rel="alternate", type="text/html")
+    # One call each: feedgen rebuilds its whole RSS list on every call (quadratic in the count).
+    authors = [{"name": content.xml_safe(name)} for name in article.authors]
+    if authors:
+        fe.author(authors)  # no e-mail: feedgen writes no RSS <author>
+    terms = [{"term": term} for term in content.categories(article)]
+    if terms:
+        fe.category(terms)
     published = content.published(article)
     if published is not None:
         fe.published(published)

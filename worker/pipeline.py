@@ -121,7 +121,7 @@ def sweep(rt: Runtime, nudge: Nudger) -> dict[str, int]:
     # Notices come into and out of force by date: render everything again once a day.
     if store.claim_marker("render-day", datetime.now(UTC).date().isoformat()):
         mark_all_feeds_dirty(rt)
-    if store.dirty():
+    if store.dirty_due():  # feeds backing off after a failed render wait for their time
         nudge.publish()
         sent["publish"] = 1
     return sent

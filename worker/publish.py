@@ -6,45 +6,74 @@ cost does not grow with the number of stored articles.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
+
 from feeds.meta import FeedMeta
 from feeds.render import render
+from worker.deadline import DeadlineExceeded, deadline
 from worker.models import Audience, AudienceArticle
 from worker.notices import audience_view
 from worker.publish_strict import render_variants
 from worker.runtime import Runtime
+from worker.storage import StorageUnavailable
 
 log = logging.getLogger("syndicate.publish")
 FORMATS = ("rss", "atom", "json")
+LOCK_TTL = 120  # renewed before each feed
+PASS_BUDGET = 60.0  # seconds after which a pass starts no new feed: + one feed's deadline < soft limit
 
 
 def publish(rt: Runtime) -> list[str]:
-    """Render every dirty feed once; returns the feeds whose bytes changed."""
+    """Render every dirty feed that is due, each on its own; returns the feeds whose bytes changed.
+
+    One feed must never hold the others (issue #14: one article with 40,000 tags made every render
+    of its feeds overrun, and since feeds rendered in one sorted pass nothing after them was
+    published). Inside a Celery prefork task (time limit 120 s, soft 100 s) that is done in layers:
+
+    1. each feed renders under its own deadline (``SYNDICATE_FEED_RENDER_DEADLINE``, 20 s), enforced
+       with ``SIGALRM`` in the task's main thread (``worker.deadline``); where no signal can reach
+       (a thread pool) a render that took too long is counted as an overrun once it ends;
+    2. a feed that fails or overruns backs off (5 s, doubled each time, at most 10 min; state in
+       Redis via ``worker.storage.renders``), counted in ``/metrics`` and logged with its key; its
+       dirty mark stays, and the pass goes on with the next feed;
+    3. each feed is marked in Redis before it renders, so a pass killed mid-feed (hard time limit,
+       OOM) is found by the next one, which backs that feed off instead of dying on it again;
+    4. the cheapest feeds go first (the seconds their last render took), feeds marked dirty during
+       the pass are rendered in the same pass, and no feed starts after ``PASS_BUDGET`` seconds
+       (the rest wait for the next pass), so deadline + budget stay under the soft time limit.
+
+    A subprocess per feed would survive code that never returns to the interpreter, but costs a
+    fork and a Redis connection per feed on every pass; the marks of (3) cover that case instead.
+    """
     store = rt.store
     rt.live_config.refresh()  # the files as they are now: they may be why the feeds are dirty
     owner = rt.lock_owner()  # unique per call: threads share rt.node
-    if not store.acquire("publish", owner, ttl=120):
+    if not store.acquire("publish", owner, ttl=LOCK_TTL):
         return []  # another worker is rendering; the dirty marks stay for the next round
     changed: list[str] = []
     try:
-        for feed, seen in sorted(store.dirty().items()):
-            started = time.perf_counter()
-            try:
-                if render_feed(rt, feed):
+        for feed in store.render_interrupted():  # left by a pass that was killed mid-feed
+            _failed(rt, feed, "the render did not finish (the worker was killed or hit its time limit)")
+        stop_at = time.monotonic() + PASS_BUDGET
+        while time.monotonic() < stop_at:
+            todo = _due(rt)
+            if not todo:
+                break
+            for feed, seen in todo:
+                if time.monotonic() >= stop_at or not store.acquire("publish", owner, ttl=LOCK_TTL):
+                    break
+                if _render_isolated(rt, feed, seen, owner):
                     changed.append(feed)
-            except (OSError, ValueError) as exc:  # e.g. the export folder is not writable
-                log.error("feed render failed: %s", exc, extra={"feed": feed})
-                store.incr("feed_render_failures")
-                continue  # the dirty mark stays: the sweeper tries again
-            store.clear_dirty(feed, seen)
-            store.incr("feed_renders")
-            store.incr("feed_render_seconds", time.perf_counter() - started)
     finally:
         store.release("publish", owner)
     if changed and rt.settings.hubs:
@@ -52,6 +81,65 @@ def publish(rt: Runtime) -> list[str]:
 
         ping_hubs(rt, changed)
     return changed
+
+
+def _due(rt: Runtime) -> list[tuple[str, int]]:
+    """Dirty feeds not backing off, cheapest first (by their last render), then by name."""
+    dirty = rt.store.dirty()
+    now = time.time()
+    waiting = {f for f, at in rt.store.render_retry_times().items() if at > now}
+    feeds = [f for f in dirty if f not in waiting]
+    costs = rt.store.render_costs(feeds)
+    return [(f, dirty[f]) for f in sorted(feeds, key=lambda f: (costs.get(f, 0.0), f))]
+
+
+def _render_isolated(rt: Runtime, feed: str, seen: int, owner: str) -> bool:
+    """Render one feed under its deadline; a failure or overrun backs the feed off, never raises
+    (but Redis being away does: nothing can be recorded then)."""
+    store = rt.store
+    limit = rt.settings.feed_render_deadline
+    store.render_started(feed, owner)
+    try:
+        with deadline(limit) as budget:
+            changed = render_feed(rt, feed)
+    except DeadlineExceeded:
+        _failed(rt, feed, f"overran its deadline of {limit:g} s", limit, overrun=True)
+        return False
+    except StorageUnavailable:
+        _quietly(store.render_unmark, feed)
+        raise
+    except Exception as exc:  # any fault of one feed stays with that feed
+        _failed(rt, feed, f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, SoftTimeLimitExceeded):
+            raise  # the task is out of time: stop the pass
+        return False
+    if budget.overran:  # not enforceable here (no signal): finished late, kept, but backed off
+        store.clear_dirty(feed, seen)
+        late = f"took {budget.elapsed:.1f} s, over its deadline of {limit:g} s"
+        _failed(rt, feed, late, budget.elapsed, overrun=True)
+        return changed
+    store.clear_dirty(feed, seen)
+    store.render_succeeded(feed, budget.elapsed)
+    store.incr("feed_renders")
+    store.incr("feed_render_seconds", budget.elapsed)
+    return changed
+
+
+def _failed(rt: Runtime, feed: str, reason: str, seconds: float | None = None, overrun: bool = False) -> None:
+    failures, delay = rt.store.render_failed(feed, reason, seconds)
+    rt.store.incr("feed_render_overruns" if overrun else "feed_render_failures")
+    log.error(
+        "feed render failed: %s; tried again in %.0f s (failure %d in a row)",
+        reason,
+        delay,
+        failures,
+        extra={"feed": feed},
+    )
+
+
+def _quietly(fn: Callable[[str], None], arg: str) -> None:
+    with contextlib.suppress(StorageUnavailable):
+        fn(arg)
 
 
 def feed_meta(rt: Runtime, audience_id: str, section: str, page: int | None = None) -> FeedMeta | None:
@@ -145,9 +233,30 @@ def render_page(rt: Runtime, audience: Audience, section: str, page: int) -> Non
     _store_all(rt, f"{audience.id}/{section}@{page}", meta, views, page - 1 or None)
 
 
+MAX_NAME_BYTES = 100  # an exported file name's part from the slug (file systems allow 255 bytes)
+
+
+def export_name(part: str) -> str:
+    """``part`` of an export path as it is when short; else its first bytes (whole characters, at
+    most ``MAX_NAME_BYTES`` with the suffix) plus ``-`` and 16 hex digits of its sha256, so two long
+    sections never share a file and the temp file's name (``.NAME.xxxxxxxx``) fits too."""
+    raw = part.encode()
+    if len(raw) <= MAX_NAME_BYTES:
+        return part
+    digest = hashlib.sha256(raw).hexdigest()[:16]
+    head = raw[: MAX_NAME_BYTES - len(digest) - 1].decode(errors="ignore").rstrip("-")
+    return f"{head}-{digest}"
+
+
 def export(directory: Path, audience: str, section: str, fmt: str, body: bytes) -> Path:
-    """Write one feed as a static file, atomically (temp file + rename)."""
-    target = directory / "feeds" / audience / f"{section}.{fmt}"
+    """Write one feed as a static file, atomically (temp file + rename).
+
+    The path is ``feeds/AUDIENCE/SECTION.FMT`` (archive pages ``SECTION/archive/K.FMT``), each part
+    bounded by :func:`export_name`: a section of 200 Cyrillic letters (400 bytes) is longer than
+    any file system's name limit, and such a feed is then served by the HTTP route only.
+    """
+    name = "/".join(export_name(part) for part in section.split("/"))
+    target = directory / "feeds" / export_name(audience) / f"{name}.{fmt}"
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:

@@ -64,6 +64,8 @@ class Settings(BaseModel):
     websub_hubs: str = ""
     export_dir: Path | None = None
     feed_window: int = 50
+    # Seconds one feed may take to render (all formats); one that fails or overruns backs off.
+    feed_render_deadline: float = 20.0
     # Megabytes of feed bytes the HTTP server keeps in memory (invalidated by Redis); 0 turns it off.
     feed_cache_mb: int = 64
     max_body_bytes: int = 5 * 1024 * 1024

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from worker.models import Article, Notice, Publisher, RawInput
-from worker.normalize import hygiene
+from worker.normalize import hygiene, limits
 from worker.normalize.cms import parse_cms
 from worker.normalize.dates import parse_date
 from worker.normalize.detect import remove_notices
@@ -59,6 +59,7 @@ def normalize(
        markup through the allowlist (``structure.finish``), which runs last; scraped text
        becomes one ``<p>`` per paragraph. The lead image: the source's own, else the body's
        first figure.
+    8. Bound every field a source controls (``limits``): refused or cut, as documented there.
     """
     body = hygiene.strip_forbidden(raw.body)
     if not hygiene.has_text(body):
@@ -93,7 +94,7 @@ def normalize(
     given_source = _source(raw.source or draft.source, found, notices, url)
     body_text = "\n\n".join(paragraphs)
     key = (raw.guid or "").strip() or draft.guid or url or fallback_key(title, stated_date, body_text)
-    return Article(
+    article = Article(
         id=article_id(given_source, key),
         source=resolve_publisher(publishers, given_source, url) or given_source,
         url=url,
@@ -119,6 +120,7 @@ def normalize(
         detected_notices=found,
         restricted_regions=draft.restricted_regions,
     )
+    return limits.bound(article)  # every source-controlled field within its limit, or refused
 
 
 def _extract(

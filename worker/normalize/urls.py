@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 from worker.normalize.errors import NormalizeError
 
@@ -18,6 +18,13 @@ TRACKING_PARAMS = frozenset(
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmb_", "ga_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Kept as they are in a path or query: RFC 3986 unreserved and reserved characters and ``%``
+# (existing escapes), except ``'``, which ends a single-quoted HTML attribute. Everything else
+# (``"``, ``<``, ``>``, backquote, ``{}|\\^``, controls, non-ASCII) is percent-encoded as UTF-8, so the
+# URL never comes out raw in any channel (feeds, webhooks, the API), whatever a consumer does.
+URL_SAFE = "/?:@!$&()*+,;=-._~%"
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_HOST = re.compile(r"[a-z0-9._-]+|[0-9a-f:.]+")
 
 
 def is_tracking_param(name: str) -> bool:
@@ -43,12 +50,31 @@ def canonical_url(url: str) -> str:
     host = (parts.hostname or "").rstrip(".")
     if scheme not in _DEFAULT_PORTS or not host or any(c.isspace() for c in raw):
         raise NormalizeError(f"url: {url!r} is not an absolute http(s) URL")
+    host = _ascii_host(host, url)
     netloc = host if ":" not in host else f"[{host}]"
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"
     # Keep the other parameters byte for byte, in their order: only whole pairs are dropped.
     pairs = [p for p in parts.query.split("&") if p and not is_tracking_param(unquote_plus(p.split("=")[0]))]
-    return urlunsplit((scheme, netloc, parts.path or "/", "&".join(pairs), ""))
+    query = encode_url_part("&".join(pairs))
+    return urlunsplit((scheme, netloc, encode_url_part(parts.path or "/"), query, ""))
+
+
+def encode_url_part(text: str) -> str:
+    """A path or query with every character outside :data:`URL_SAFE` percent-encoded; idempotent."""
+    return quote(_STRAY_PERCENT.sub("%25", text), safe=URL_SAFE)
+
+
+def _ascii_host(host: str, url: str) -> str:
+    """The host as ASCII (IDNA for a non-ASCII name); anything but a host name or IP refused."""
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise NormalizeError(f"url: {url[:200]!r} has a host that is not a valid name ({exc})") from exc
+    if not _HOST.fullmatch(host):
+        raise NormalizeError(f"url: {url[:200]!r} has a host with characters a host name cannot hold")
+    return host
 
 
 def optional_canonical_url(url: str | None) -> str | None:

@@ -7,13 +7,14 @@ from worker.storage.attempts import AttemptStore
 from worker.storage.base import StorageUnavailable, connect
 from worker.storage.feeds import FeedStore, StoredFeed
 from worker.storage.hooks import HookStore
+from worker.storage.renders import RenderStore
 from worker.storage.sources import SourceStore
 from worker.storage.work import WorkStore
 
 __all__ = ["IngestCommit", "StorageUnavailable", "Store", "StoredArticle", "StoredFeed"]
 
 
-class Store(ArticleStore, AttemptStore, FeedStore, HookStore, SourceStore, WorkStore):
+class Store(ArticleStore, AttemptStore, FeedStore, HookStore, RenderStore, SourceStore, WorkStore):
     """One object, one connection pool, every storage operation."""
 
     def __init__(self, url: str, *, redeliver_after: float = 15.0, timeout: float = 5.0) -> None:

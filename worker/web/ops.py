@@ -28,6 +28,8 @@ COUNTERS = {
     "events_created": "Webhook events created.",
     "feed_renders": "Feed renders (all formats of one feed).",
     "feed_render_seconds": "Seconds spent rendering feeds.",
+    "feed_render_failures": "Feed renders that failed (the feed backs off and is tried again).",
+    "feed_render_overruns": "Feed renders that overran their deadline (the feed backs off).",
     "deliveries_succeeded": "Webhook deliveries that succeeded.",
     "delivery_attempts_failed": "Webhook attempts that failed.",
     "deliveries_dead": "Webhook deliveries given up after the last attempt.",
@@ -65,6 +67,11 @@ class RedisCollector(Collector):
             "syndicate_ingest_backlog",
             "Articles stored and not yet ingested.",
             value=store.due_count("ingest"),
+        )
+        yield GaugeMetricFamily(
+            "syndicate_feeds_backing_off",
+            "Feeds whose last render failed or overran, waiting to be tried again.",
+            value=store.feeds_backing_off(),
         )
         yield GaugeMetricFamily(
             "syndicate_dead_letters", "Entries in the dead-letter list.", value=store.dead_letter_count()
