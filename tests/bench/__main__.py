@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.bench import extraction, scale, scenarios
+from tests.bench import extraction, scale, scenarios, tags
 from tests.bench.harness import Bench
 
-ALL = ("ingest", "fanout", "growth", "memory", "serving", "latency", "extraction")
+ALL = ("ingest", "fanout", "growth", "memory", "serving", "latency", "extraction", "tags")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -37,6 +37,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--rate", type=float, default=20.0, help="latency: articles per second")
     p.add_argument("--duration", type=float, default=10.0, help="latency: seconds of traffic")
     p.add_argument("--pages", type=int, default=None, help="extraction: first N pages only (default all)")
+    p.add_argument("--tags-small", type=int, default=1000, help="tags: tags on the small item")
+    p.add_argument("--tags-large", type=int, default=10_000, help="tags: tags on the large item")
     args = p.parse_args(argv)
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [s for s in args.scenarios if s not in ALL]
@@ -71,7 +73,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     print(json.dumps(results[0]), flush=True)
     bench = Bench()
     try:
-        if any(name != "extraction" for name in args.scenarios):  # extraction needs no Redis
+        if any(name not in ("extraction", "tags") for name in args.scenarios):  # these need no Redis
             bench.start_redis()
         for name in args.scenarios:
             started = time.monotonic()
@@ -83,6 +85,8 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 out = scenarios.fanout(bench, args.subs)
             elif name == "latency":
                 out = scenarios.latency(bench, args.rate, args.duration)
+            elif name == "tags":
+                out = tags.tags(args.tags_small, args.tags_large)
             elif name == "serving":
                 out = scale.serving(bench, args.seconds)
             else:  # growth and memory share one run: they need the same large store
