@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
@@ -95,7 +96,8 @@ def _links(rt: Runtime, feed: str, fmt: str, page: int | None) -> str:
         name = name.replace("@", "/archive/")
     hubs = [] if page is not None else rt.settings.hubs
     parts = [f'<{hub}>; rel="hub"' for hub in hubs]
-    parts.append(f'<{rt.settings.base_url}/feeds/{name}.{fmt}>; rel="self"')
+    # Percent-encoded: a header is latin-1, and a section's slug may be Cyrillic (it was a 500).
+    parts.append(f'<{rt.settings.base_url}/feeds/{quote(name, safe="/")}.{fmt}>; rel="self"')
     return ", ".join(parts)
 
 
