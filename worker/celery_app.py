@@ -20,13 +20,15 @@ from kombu import Exchange, Queue
 from kombu.transport import redis as kombu_redis
 
 from worker.settings import Settings
+from worker.storage.connect import RedisTarget, broker
 
 log = logging.getLogger("syndicate.celery")
 QUEUES = ("ingest", "publish", "webhooks")
 VISIBILITY_TIMEOUT = 900
 
-settings = Settings.from_env()
-app = Celery("syndicate", broker=settings.redis_url, include=["worker.tasks"])
+settings = Settings.from_env()  # at import: `celery -A worker.celery_app` and every role need the broker
+broker_url, broker_options = broker(RedisTarget.from_settings(settings))
+app = Celery("syndicate", broker=broker_url, include=["worker.tasks"])
 app.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
@@ -53,6 +55,7 @@ app.conf.update(
         "socket_connect_timeout": 3,
         "retry_on_timeout": True,
         "health_check_interval": 10,
+        **broker_options,  # with Sentinel: master_name and sentinel_kwargs
     },
     broker_connection_retry_on_startup=True,
     broker_connection_max_retries=None,

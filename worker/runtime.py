@@ -15,7 +15,7 @@ from worker.config import Config, load_config
 from worker.config_reload import LiveConfig
 from worker.models import Subscription
 from worker.settings import Settings
-from worker.storage import Store
+from worker.storage import RedisTarget, Store
 from worker.storage.feedcache import FeedCache
 
 
@@ -68,7 +68,7 @@ class Runtime:
     @cached_property
     def feed_cache(self) -> FeedCache:
         """Feed bytes kept in this process for serving; Redis invalidates them (HTTP server only)."""
-        cache = FeedCache(self.settings.redis_url, self.store, max_bytes=self.settings.feed_cache_mb << 20)
+        cache = FeedCache(self.store.target, self.store, max_bytes=self.settings.feed_cache_mb << 20)
         return cache.start()
 
     def subscriptions_by_audience(self) -> dict[str, list[Subscription]]:
@@ -90,7 +90,12 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         config = LiveConfig(settings.config_dir, load_config(settings.config_dir))
-        store = Store(settings.redis_url, redeliver_after=settings.redeliver_after)
+        store = Store(
+            RedisTarget.from_settings(settings),
+            redeliver_after=settings.redeliver_after,
+            ack_replicas=settings.ack_replicas,
+            ack_timeout_ms=settings.ack_timeout_ms,
+        )
         return cls(settings=settings, live_config=config, store=store)
 
 

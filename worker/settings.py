@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -27,16 +28,50 @@ PRIVATE_TARGETS_HINT = (
     "SYNDICATE_ALLOW_PRIVATE_TARGETS=1 for this command and for the workers too "
     "(make run ALLOW_PRIVATE=1, or syndicate up --allow-private-targets)"
 )
+REDIS_VARIABLES = ("REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_MASTER", "REDIS_SENTINEL_PASSWORD")
 
 
 def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+def parse_sentinels(value: str) -> list[tuple[str, int]]:
+    """``host:port,host:port,...`` (``[::1]:26379`` for IPv6) as (host, port) pairs."""
+    out = []
+    for entry in _split(value):
+        host, sep, port = entry.rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(
+                f"REDIS_SENTINELS entry '{entry}' is not host:port (e.g. 10.0.0.5:26379,10.0.0.6:26379)"
+            )
+        out.append((host, int(port)))
+    return out
+
+
+def redact(url: str) -> str:
+    """``url`` with its password replaced, for logs and status output."""
+    parsed = urlsplit(url)
+    if parsed.password is None:
+        return url
+    netloc = parsed.netloc.rsplit("@", 1)
+    user = (parsed.username or "") + ":***"
+    return urlunsplit(parsed._replace(netloc=f"{user}@{netloc[-1]}"))
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, ignored_types=(cached_property,))
 
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # Redis Sentinel (worker.storage.connect): "host:port,host:port,..." and the monitored name;
+    # the database number and the data password still come from redis_url.
+    redis_sentinels: str = ""
+    redis_sentinel_master: str = ""
+    redis_sentinel_password: str = ""
+    # A 202 (and every other acknowledged write) waits until this many replicas hold the write
+    # (WAIT), at most ack_timeout_ms; else 503. 0: no waiting.
+    ack_replicas: int = 0
+    ack_timeout_ms: int = 1000
     api_token: str = ""
     base_url: str = "http://127.0.0.1:8000"
     config_dir: Path = Path("config")
@@ -100,6 +135,28 @@ class Settings(BaseModel):
     def _empty_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
 
+    @field_validator("ack_replicas", "ack_timeout_ms")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError(f"must be 0 or more, not {value}")
+        return value
+
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _sentinels(cls, value: str) -> str:
+        parse_sentinels(value)  # a ValueError names the bad entry
+        return value
+
+    @model_validator(mode="after")
+    def _sentinel_master(self) -> Settings:
+        if self.redis_sentinels and not self.redis_sentinel_master:
+            raise ValueError(
+                "REDIS_SENTINELS is set but REDIS_SENTINEL_MASTER is not: set it to the name the "
+                "sentinels monitor (their 'sentinel monitor NAME ...' line)"
+            )
+        return self
+
     @model_validator(mode="after")
     def _alias_allow_private(self) -> Settings:
         either = self.allow_private_targets or self.webhook_allow_private
@@ -126,8 +183,8 @@ class Settings(BaseModel):
         env = os.environ if env is None else env
         values: dict[str, str] = {}
         for key, value in env.items():
-            if key == "REDIS_URL":
-                values["redis_url"] = value
+            if key in REDIS_VARIABLES:
+                values[key.lower()] = value
             elif key.startswith("SYNDICATE_"):
                 values[key.removeprefix("SYNDICATE_").lower()] = value
         known = {k: v for k, v in values.items() if k in cls.model_fields}
@@ -154,4 +211,6 @@ class Settings(BaseModel):
         """Settings safe to print: the API token is never shown."""
         data = self.model_dump(mode="json")
         data["api_token"] = "(set)" if self.api_token else "(not set)"
+        data["redis_sentinel_password"] = "(set)" if self.redis_sentinel_password else "(not set)"
+        data["redis_url"] = redact(self.redis_url)
         return data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets as pysecrets
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from worker.models import EVENT_TYPES, Delivery, EventType, Subscription
 from worker.runtime import Nudger, Runtime
 from worker.settings import PRIVATE_TARGETS_HINT
+from worker.storage import StorageUnavailable
 from worker.webhooks.signing import new_secret
 from worker.webhooks.ssrf import ForbiddenTarget, check_url
 
@@ -77,7 +79,14 @@ def create(rt: Runtime, data: SubscriptionIn) -> tuple[Subscription, str]:
         created_at=datetime.now(UTC),
         secrets=[secret],
     )
-    rt.store.save_subscription(sub)
+    try:
+        rt.store.save_subscription(sub)
+    except StorageUnavailable:
+        # Not acknowledged (Redis away, or too few replicas confirmed it): its id and secret reach
+        # no one, so take it back where it did land, or a retry would leave two.
+        with suppress(StorageUnavailable):
+            rt.store.delete_subscription(sub.id)
+        raise
     return sub, secret
 
 
@@ -127,6 +136,6 @@ def replay(rt: Runtime, original: Delivery, nudge: Nudger) -> Delivery:
             "replay_of": original.id,
         }
     )
-    rt.store.save_delivery(copy, due_at=now.timestamp())
+    rt.store.save_delivery(copy, due_at=now.timestamp(), acked=True)
     nudge.deliver([copy.id])
     return copy

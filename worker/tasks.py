@@ -12,14 +12,17 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from celery import Task
+from celery.exceptions import Reject
 
 from worker import deliver, pipeline, publish
 from worker.celery_app import app
 from worker.runtime import runtime
+from worker.storage import StorageUnavailable
 
 log = logging.getLogger("syndicate.tasks")
 
@@ -30,6 +33,7 @@ PUBLISH_COUNTDOWN = 0.3  # quiet times: render this soon after an article lands
 # During a burst (articles still waiting to be ingested) render at most once per this many
 # seconds, so rendering does not take the CPU the ingest needs: feeds lag by at most this much.
 BURST_PUBLISH_EVERY = 3.0
+REQUEUE_PAUSE = 0.5  # seconds before an accept that could not be stored goes back to the queue
 BURST_BACKLOG = 20  # a burst: at least this many staged articles not yet ingested
 
 
@@ -45,7 +49,14 @@ class SyndicateTask(Task):  # type: ignore[misc]
 def accept(raw: dict[str, object], origin: str = "task") -> str | None:
     """Intake from other systems: a raw article (``RawInput`` fields) in, its id out."""
     rt = runtime()
-    article = pipeline.accept_or_dead_letter(rt, raw, origin)
+    try:
+        article = pipeline.accept_or_dead_letter(rt, raw, origin)
+    except StorageUnavailable as exc:
+        # Not stored (or not confirmed by SYNDICATE_ACK_REPLICAS replicas): the message goes back
+        # to the queue rather than being acknowledged; staging the same id again is harmless.
+        log.warning("accept: not stored, message requeued: %s", exc)
+        time.sleep(REQUEUE_PAUSE)
+        raise Reject(str(exc), requeue=True) from None
     if article is None:
         return None
     nudger.ingest([article.id])

@@ -45,6 +45,7 @@ def ingest(
     from worker.models import Article, RawInput
     from worker.normalize import NormalizeError, normalize
     from worker.normalize.magic import decode_input
+    from worker.storage import StorageUnavailable
     from worker.tasks import nudger
 
     rt = runtime_or_fail()
@@ -54,8 +55,12 @@ def ingest(
     batch: list[Article] = []
 
     def flush() -> None:
-        # Printed only once stored: every id on stdout is safely in Redis.
-        rt.store.stage_many(batch)
+        # Printed only once stored (and, with SYNDICATE_ACK_REPLICAS, held by that many replicas):
+        # every id on stdout is safely in Redis. Ids are stable, so running the command again is safe.
+        try:
+            rt.store.stage_many(batch)
+        except StorageUnavailable as exc:
+            fail(f"{exc}; {len(ids)} article(s) stored, the other {len(files) - len(ids)} not: run again")
         sys.stdout.write("".join(a.id + "\n" for a in batch))
         nudger.ingest([a.id for a in batch])
         ids.extend(a.id for a in batch)

@@ -277,6 +277,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
         ],
         "dead_letters": store.dead_letter_count(),
         "counters": store.stats(),
+        "redis": store.replication(),  # where writes go (with Sentinel: the primary now) and its replicas
     }
     if as_json:
         typer.echo(json.dumps(data, indent=2))
@@ -296,6 +297,8 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
         f"backlog: {backlog['ingest']} to ingest, {backlog['deliveries']} deliveries due   "
         f"dead letters: {data['dead_letters']}"
     )
+    r = data["redis"]
+    console.print(f"redis: {r['redis']}, role {r['role']}, {r['connected_replicas']} replica(s)")
     for s in data["failing_subscriptions"]:
         console.print(
             f"[yellow]failing[/yellow] {s['id']} {s['url']} enabled={s['enabled']} {s['reason'] or ''}"

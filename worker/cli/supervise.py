@@ -61,7 +61,8 @@ class Stack:
         signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
         settings = Settings.from_env(self.env)
         try:
-            ensure_redis(settings.redis_url, self)
+            if not settings.redis_sentinels:  # with Sentinel, the operator runs Redis
+                ensure_redis(settings.redis_url, self)
             started = time.monotonic()
             where = f" (logs in {self.log_dir}/)" if self.log_dir else ""
             say(f"starting worker, webhooks, beat and web{where}…")

@@ -11,7 +11,7 @@ import redis
 from redis.exceptions import WatchError
 
 from worker.models import Article, Delivery
-from worker.storage.base import guarded, key, now, text
+from worker.storage.base import Acked, guarded, key, now, text
 
 # RFC 5005 archive pages: each feed numbers its articles in order of arrival (1, 2, ...); page k
 # holds numbers (k-1)*ARCHIVE_PAGE+1 .. k*ARCHIVE_PAGE, so a full page never gains or loses a
@@ -53,7 +53,7 @@ def archive_page(seq: int) -> int:
     return (seq - 1) // ARCHIVE_PAGE + 1
 
 
-class ArticleStore:
+class ArticleStore(Acked):
     r: redis.Redis
     redeliver_after: float
 
@@ -76,7 +76,9 @@ class ArticleStore:
     def stage(self, article: Article) -> None:
         """Keep the normalized article safely in Redis and schedule its ingest.
 
-        Raises ``StorageUnavailable`` when Redis does not confirm: then nothing may answer 202.
+        Raises ``StorageUnavailable`` when Redis does not confirm (with ``ack_replicas``: when
+        that many replicas do not confirm it in time): then nothing may answer 202. The staged
+        write may still be there; a retry stages the same id again, which is harmless.
         """
         self.stage_many([article])
 
@@ -85,7 +87,8 @@ class ArticleStore:
         if not articles:
             return
         due = now() + self.redeliver_after
-        with guarded(f"store {len(articles)} article(s)"), self.r.pipeline(transaction=True) as p:
+        what = f"store {len(articles)} article(s)"
+        with self.acked(what) as r, guarded(what), r.pipeline(transaction=True) as p:
             for article in articles:
                 p.set(key("staged", article.id), article.model_dump_json())
             p.zadd(key("due", "ingest"), {a.id: due for a in articles})

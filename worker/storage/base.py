@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -22,15 +22,18 @@ def key(*parts: str) -> str:
     return PREFIX + ":".join(parts)
 
 
-def connect(url: str, *, timeout: float = 5.0) -> redis.Redis:
-    """A pooled client that fails fast when Redis is away, instead of hanging a request."""
-    return redis.Redis.from_url(
-        url,
-        socket_timeout=timeout,
-        socket_connect_timeout=min(timeout, 2.0),
-        health_check_interval=15,
-        retry_on_timeout=False,
-    )
+class Acked:
+    """Mixin: ``acked(what)`` gives the client for the writes of one acknowledged operation
+    (``connect.acked``: ``WAIT`` for ``ack_replicas`` replicas on leaving)."""
+
+    r: redis.Redis
+    ack_replicas: int = 0
+    ack_timeout_ms: int = 1000
+
+    def acked(self, what: str) -> AbstractContextManager[redis.Redis]:
+        from worker.storage.connect import acked
+
+        return acked(self.r, self.ack_replicas, self.ack_timeout_ms, what)
 
 
 @contextmanager

@@ -12,7 +12,13 @@ Correctness rules:
   every read goes to Redis until a new connection has subscribed;
 - every invalidation (of a key, of everything, a lost or a new connection) bumps a generation; a
   value read from Redis is kept only if the generation did not move while it was read, so a read
-  that raced a write cannot plant the old bytes.
+  that raced a write cannot plant the old bytes;
+- what was cached when the connection dropped is kept aside, and answered only when a read from
+  Redis fails (the primary died and no replica is promoted yet: a stale feed beats a 503); it is
+  forgotten as soon as a new connection is subscribed.
+
+With Sentinel (``worker.storage.connect``) the connection is made to whichever server the
+sentinels name as primary, so after a failover it subscribes again on the promoted replica.
 """
 
 from __future__ import annotations
@@ -27,7 +33,8 @@ import redis
 from redis.exceptions import RedisError
 
 from feeds.serve import FeedBytes
-from worker.storage.base import key
+from worker.storage.base import StorageUnavailable, key
+from worker.storage.connect import RedisTarget, as_target, client
 from worker.storage.feeds import FeedStore
 
 log = logging.getLogger("syndicate.feedcache")
@@ -44,20 +51,25 @@ T = TypeVar("T")
 class FeedCache:
     """Feeds and the section list, read through from ``store``, invalidated by Redis."""
 
-    def __init__(self, url: str, store: FeedStore, *, max_bytes: int) -> None:
-        self._url = url
+    def __init__(self, where: str | RedisTarget, store: FeedStore, *, max_bytes: int) -> None:
+        self._target = as_target(where)
         self._store = store
         self._max_bytes = max_bytes
         self._feeds: dict[str, FeedBytes] = {}  # insertion order: the oldest kept first
         self._sections: dict[str, str] | None = None
+        # kept from before the connection dropped; answered only when Redis cannot be read
+        self._stale: dict[str, FeedBytes] = {}
+        self._stale_sections: dict[str, str] | None = None
         self._bytes = 0
         self._gen = 0
         self._live = False
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._client: redis.Redis | None = None
         self.hits = 0  # answered from memory (approximate: counted without a lock)
         self.misses = 0  # read from Redis
+        self.stale = 0  # answered from what was kept because Redis could not be read
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -83,17 +95,27 @@ class FeedCache:
         hit = self.cached(feed, fmt)
         if hit is not None:
             return hit
-        return self._read(lambda: self._store.feed(feed, fmt), lambda v: self._keep(f"{feed}:{fmt}", v))
+        name = f"{feed}:{fmt}"
+        return self._read(
+            lambda: self._store.feed(feed, fmt), lambda v: self._keep(name, v), lambda: self._stale.get(name)
+        )
 
     def sections(self) -> dict[str, str]:
         hit = self.cached_sections()
         if hit is not None:
             return hit
-        return self._read(self._store.sections, self._keep_sections)
+        return self._read(self._store.sections, self._keep_sections, lambda: self._stale_sections)
 
-    def _read(self, load: Callable[[], T], keep: Callable[[T], None]) -> T:
+    def _read(self, load: Callable[[], T], keep: Callable[[T], None], stale: Callable[[], T | None]) -> T:
         gen = self._gen
-        value = load()
+        try:
+            value = load()
+        except StorageUnavailable:
+            kept = stale()
+            if kept is None:
+                raise
+            self.stale += 1
+            return kept
         with self._lock:
             self.misses += 1
             if self._live and gen == self._gen and value is not None:
@@ -124,6 +146,7 @@ class FeedCache:
             "bytes": self._bytes,
             "hits": self.hits,
             "misses": self.misses,
+            "stale": self.stale,
         }
 
     # -- invalidation ----------------------------------------------------------------------------
@@ -131,6 +154,10 @@ class FeedCache:
     def _forget(self, keys: list[bytes] | None, *, live: bool | None = None) -> None:
         with self._lock:
             self._gen += 1
+            if live is True:
+                self._stale, self._stale_sections = {}, None
+            elif live is False and self._live:
+                self._stale, self._stale_sections = dict(self._feeds), self._sections
             if live is not None:
                 self._live = live
             if keys is None:
@@ -173,10 +200,11 @@ class FeedCache:
             self._stop.wait(BACKOFF[min(failures, len(BACKOFF) - 1)])
 
     def _listen(self) -> None:
-        client = redis.Redis.from_url(
-            self._url, protocol=2, socket_timeout=PING_EVERY, socket_connect_timeout=2
-        )
-        conn = client.connection_pool.get_connection()
+        if self._client is None:  # one client (and, with Sentinel, one sentinel manager) for good
+            # health checks off: a PING sent by the client library would break the subscribed link
+            self._client = client(self._target, timeout=PING_EVERY, protocol=2, health_check_interval=0)
+        pool = self._client.connection_pool
+        conn = pool.get_connection()  # with Sentinel: to the server the sentinels name primary now
         try:
             conn.send_command("CLIENT", "ID")
             own_id = conn.read_response()
@@ -206,7 +234,7 @@ class FeedCache:
                     self._forget(keys if isinstance(keys, list) else None)
         finally:
             conn.disconnect()
-            client.close()
+            pool.release(conn)
 
 
 def _size(feed: FeedBytes) -> int:

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 
 import redis
 
 from worker.models import Delivery, DeliveryStatus, Subscription
-from worker.storage.base import guarded, key
+from worker.storage.base import Acked, guarded, key
 
 
-class HookStore:
+class HookStore(Acked):
     r: redis.Redis
 
     # -- subscriptions ------------------------------------------------------------------------
     def save_subscription(self, sub: Subscription) -> None:
-        with guarded(f"save subscription {sub.id}"), self.r.pipeline(transaction=True) as p:
-            old = self.r.get(key("sub", sub.id))
+        what = f"save subscription {sub.id}"
+        with self.acked(what) as r, guarded(what), r.pipeline(transaction=True) as p:
+            old = r.get(key("sub", sub.id))
             if old:
                 previous = Subscription.model_validate_json(old)
                 p.srem(key("subs", previous.audience), sub.id)
@@ -67,7 +69,8 @@ class HookStore:
         sub = self.subscription(sub_id)
         if sub is None:
             return False
-        with guarded(f"delete subscription {sub_id}"), self.r.pipeline(transaction=True) as p:
+        what = f"delete subscription {sub_id}"
+        with self.acked(what) as r, guarded(what), r.pipeline(transaction=True) as p:
             p.delete(key("sub", sub_id))
             p.srem(key("subs"), sub_id)
             p.srem(key("subs", sub.audience), sub_id)
@@ -105,9 +108,15 @@ class HookStore:
         return [Subscription.model_validate_json(raw) for raw in rows if raw]
 
     # -- deliveries ---------------------------------------------------------------------------
-    def save_delivery(self, d: Delivery, *, due_at: float | None = None) -> None:
-        """Write the delivery; schedule its next attempt at ``due_at``, or none when final."""
-        with guarded(f"save delivery {d.id}"), self.r.pipeline(transaction=True) as p:
+    def save_delivery(self, d: Delivery, *, due_at: float | None = None, acked: bool = False) -> None:
+        """Write the delivery; schedule its next attempt at ``due_at``, or none when final.
+        ``acked``: an acknowledged write (a replay asked for through the API)."""
+        what = f"save delivery {d.id}"
+        with (
+            self.acked(what) if acked else nullcontext(self.r) as r,
+            guarded(what),
+            r.pipeline(transaction=True) as p,
+        ):
             _save(p, d, due_at)
             p.execute()
 
