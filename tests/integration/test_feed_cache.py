@@ -10,7 +10,7 @@ import pytest
 
 from feeds.serve import FeedBytes
 from tests.support import RedisServer, wait_for
-from worker.storage import Store
+from worker.storage import StorageUnavailable, Store
 from worker.storage.feedcache import FeedCache
 
 
@@ -146,3 +146,32 @@ def test_size_zero_turns_it_off(redis_server: RedisServer, store: Store) -> None
     assert _body(cache.feed("global/all", "rss")) == b"<rss/>"  # still served, from Redis
     assert not cache.live and cache.cached("global/all", "rss") is None
     cache.stop()
+
+
+def test_last_read_answers_only_while_redis_cannot(redis_server: RedisServer, store: Store) -> None:
+    """A primary gone and none promoted yet: the feed read last is served rather than a 503
+    (``stale`` counts it); a feed never read still fails; once Redis answers, Redis wins."""
+    cache = FeedCache(redis_server.url, store, max_bytes=1 << 20).start()
+    try:
+        wait_for(lambda: cache.live, 10, what="subscribed")
+        store.store_feed("global/all", "rss", b"<rss>v1</rss>")
+        _kept(cache, "global/all", "rss")
+        store.store_feed("global/all", "rss", b"<rss>v2</rss>")  # invalidates the cached v1
+        wait_for(lambda: cache.cached("global/all", "rss") is None, 5, 0.01, "invalidation")
+        assert _body(cache.feed("global/all", "rss")) == b"<rss>v2</rss>"
+        store.store_feed("global/all", "json", b"{}")  # never read by this cache
+        redis_server.client().hset("syn:sections", "news", "News")
+        assert cache.sections() == {"news": "News"}
+        redis_server.stop()
+        wait_for(lambda: not cache.live, 10, 0.05, "cache off after Redis stopped")
+        assert cache.cached("global/all", "rss") is None  # not served as if fresh
+        assert _body(cache.feed("global/all", "rss")) == b"<rss>v2</rss>"  # the last read, not v1
+        assert cache.sections() == {"news": "News"}
+        assert cache.stats()["stale"] == 2
+        with pytest.raises(StorageUnavailable):
+            cache.feed("global/all", "json")
+        redis_server.start()
+        store.store_feed("global/all", "rss", b"<rss>v3</rss>")
+        assert _body(cache.feed("global/all", "rss")) == b"<rss>v3</rss>"
+    finally:
+        cache.stop()

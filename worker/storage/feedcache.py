@@ -13,9 +13,9 @@ Correctness rules:
 - every invalidation (of a key, of everything, a lost or a new connection) bumps a generation; a
   value read from Redis is kept only if the generation did not move while it was read, so a read
   that raced a write cannot plant the old bytes;
-- what was cached when the connection dropped is kept aside, and answered only when a read from
-  Redis fails (the primary died and no replica is promoted yet: a stale feed beats a 503); it is
-  forgotten as soon as a new connection is subscribed.
+- apart from the cache, the last bytes read of each feed (within the same budget) are answered
+  only when a read from Redis fails: the primary died and no replica is promoted yet, and a
+  feed a moment old beats a 503. A ``FLUSHALL`` forgets them too.
 
 With Sentinel (``worker.storage.connect``) the connection is made to whichever server the
 sentinels name as primary, so after a failover it subscribes again on the promoted replica.
@@ -27,7 +27,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import redis
 from redis.exceptions import RedisError
@@ -57,9 +57,9 @@ class FeedCache:
         self._max_bytes = max_bytes
         self._feeds: dict[str, FeedBytes] = {}  # insertion order: the oldest kept first
         self._sections: dict[str, str] | None = None
-        # kept from before the connection dropped; answered only when Redis cannot be read
-        self._stale: dict[str, FeedBytes] = {}
-        self._stale_sections: dict[str, str] | None = None
+        # the last value read of each feed (and of the sections, under ""): only when Redis fails
+        self._last: dict[str, Any] = {}
+        self._last_bytes = 0
         self._bytes = 0
         self._gen = 0
         self._live = False
@@ -96,31 +96,42 @@ class FeedCache:
         if hit is not None:
             return hit
         name = f"{feed}:{fmt}"
-        return self._read(
-            lambda: self._store.feed(feed, fmt), lambda v: self._keep(name, v), lambda: self._stale.get(name)
-        )
+        return self._read(name, lambda: self._store.feed(feed, fmt), lambda v: self._keep(name, v))
 
     def sections(self) -> dict[str, str]:
         hit = self.cached_sections()
         if hit is not None:
             return hit
-        return self._read(self._store.sections, self._keep_sections, lambda: self._stale_sections)
+        return self._read("", self._store.sections, self._keep_sections)
 
-    def _read(self, load: Callable[[], T], keep: Callable[[T], None], stale: Callable[[], T | None]) -> T:
+    def _read(self, name: str, load: Callable[[], T], keep: Callable[[T], None]) -> T:
         gen = self._gen
         try:
             value = load()
         except StorageUnavailable:
-            kept = stale()
-            if kept is None:
+            last: T | None = self._last.get(name)
+            if last is None:
                 raise
             self.stale += 1
-            return kept
+            return last
         with self._lock:
             self.misses += 1
-            if self._live and gen == self._gen and value is not None:
-                keep(value)
+            if value is not None:
+                self._remember(name, value)
+                if self._live and gen == self._gen:
+                    keep(value)
         return value
+
+    def _remember(self, name: str, value: Any) -> None:
+        size = _size(value) if isinstance(value, FeedBytes) else 0
+        if size > self._max_bytes:
+            return
+        old = self._last.pop(name, None)
+        self._last_bytes += size - (_size(old) if isinstance(old, FeedBytes) else 0)
+        self._last[name] = value
+        while self._last_bytes > self._max_bytes:  # the oldest go first
+            oldest = self._last.pop(next(iter(self._last)))
+            self._last_bytes -= _size(oldest) if isinstance(oldest, FeedBytes) else 0
 
     def _keep(self, name: str, value: FeedBytes) -> None:
         if _size(value) > self._max_bytes:
@@ -154,13 +165,11 @@ class FeedCache:
     def _forget(self, keys: list[bytes] | None, *, live: bool | None = None) -> None:
         with self._lock:
             self._gen += 1
-            if live is True:
-                self._stale, self._stale_sections = {}, None
-            elif live is False and self._live:
-                self._stale, self._stale_sections = dict(self._feeds), self._sections
             if live is not None:
                 self._live = live
             if keys is None:
+                if live is None:  # FLUSHALL: the last values read are gone too
+                    self._last, self._last_bytes = {}, 0
                 self._feeds.clear()
                 self._sections = None
                 self._bytes = 0
