@@ -45,7 +45,7 @@ class Node(RedisServer):
         if self.replica_of is not None:
             args += ["--replicaof", "127.0.0.1", str(self.replica_of)]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, start_new_session=True)
-        wait_for(lambda: self.client().ping(), 10, what=f"redis-server on {self.port}")
+        wait_for(lambda: self.client().ping(), 30, what=f"redis-server on {self.port}")
 
     def client(self) -> redis.Redis:
         return redis.Redis(port=self.port, socket_timeout=2, socket_connect_timeout=1)
@@ -84,7 +84,7 @@ class SentinelProc:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_for(lambda: self.client().ping(), 10, what=f"sentinel on {self.port}")
+        wait_for(lambda: self.client().ping(), 30, what=f"sentinel on {self.port}")
 
     def client(self) -> redis.Redis:
         return redis.Redis(port=self.port, socket_timeout=2, socket_connect_timeout=1)
@@ -121,13 +121,13 @@ class SentinelGroup:
             replica = Node(free_port(), self.root / f"redis-{i}", replica_of=primary.port)
             replica.start()
             self.nodes.append(replica)
-        wait_for(self._replicas_in_sync, 30, what="both replicas in sync with the primary")
+        wait_for(self._replicas_in_sync, 60, what="both replicas in sync with the primary")
         for i in range(3):
             s = SentinelProc(free_port(), self.root / f"sentinel-{i}", monitor=primary.port)
             s.start()
             self.sentinels.append(s)
         # every sentinel knows both replicas and the other two sentinels before a test kills anything
-        wait_for(self._sentinels_agree, 30, what="sentinels that know each other and the replicas")
+        wait_for(self._sentinels_agree, 60, what="sentinels that know each other and the replicas")
 
     def _replicas_in_sync(self) -> bool:
         info = self.nodes[0].client().info("replication")
