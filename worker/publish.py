@@ -215,6 +215,10 @@ def render_feed(rt: Runtime, feed: str) -> bool:
     meta = feed_meta(rt, audience_id, section)
     assert meta is not None
     ids = rt.store.index_top(suffix, rt.settings.feed_window)
+    # RFC 5005: the subscription document also holds every item not yet on a full archive page,
+    # so that the newest window and the archive leave nothing out between them.
+    top = set(ids)
+    ids += [aid for aid in rt.store.archive_tail(suffix, full) if aid not in top]
     views = _views(rt, audience, ids)
     changed = _store_all(rt, feed, meta, views, full or None)
     render_variants(rt, feed, audience, meta, views, _store_all)  # SYNDICATE_GEO_UNKNOWN_SUBDIVISION

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+import requests
 from lxml import etree
 
-from tests.support import Api, wait_for
+from tests.support import Api, free_port, start_web, start_worker, wait_for
 from worker.storage.articles import ARCHIVE_PAGE
 
 ATOM = {"a": "http://www.w3.org/2005/Atom", "fh": "http://purl.org/syndication/history/1.0"}
@@ -83,3 +85,53 @@ def test_archive_pages(stack: tuple[Api, Any, Any]) -> None:
         what="withdrawn story gone from archive page 1",
     )
     assert len(_titles(api.get("/feeds/global/archive-test/archive/1.atom").content)) == ARCHIVE_PAGE - 1
+
+
+def _reachable(api: Api, path: str) -> list[str]:
+    """Every title a reader gets from the subscription document and its prev-archive chain."""
+    titles, url, seen = [], api.base + path, set()
+    while url and url not in seen:
+        seen.add(url)
+        r = requests.get(url, timeout=10)
+        assert r.ok, (url, r.status_code)
+        titles += _titles(r.content)
+        url = _links(r.content).get("prev-archive")
+    return titles
+
+
+def test_every_item_is_reachable_at_the_window_and_page_boundaries(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """Window 5, pages of 100: 4, 5, 6 (window -1, =, +1), 99, 100, 101 (page -1, =, +1), 199, 200,
+    201 (two pages) items. Before, items between the window and the last full page were in neither."""
+    window = 5
+    port = free_port()
+    env.update(SYNDICATE_BASE_URL=f"http://127.0.0.1:{port}", SYNDICATE_FEED_WINDOW=str(window))
+    worker = start_worker(env, tmp_path / "worker.log")
+    web = start_web(env, tmp_path / "web.log", port)
+    api = Api(port)
+    path = "/feeds/global/archive-test.atom"
+    try:
+        posted = 0
+        for count in (window - 1, window, window + 1, ARCHIVE_PAGE - 1, ARCHIVE_PAGE, ARCHIVE_PAGE + 1,
+                      2 * ARCHIVE_PAGE - 1, 2 * ARCHIVE_PAGE, 2 * ARCHIVE_PAGE + 1):  # fmt: skip
+            ids = [_post(api, n) for n in range(posted, count)]
+            posted = count
+            wait_for(lambda i=ids[-1]: api.article(i)["status"] == "published", 60)
+            newest = f"Archived story number {count - 1}<"
+            wait_for(lambda n=newest: n in api.get(path).text, 60, what=f"story {count - 1} in the feed")
+            expected = {f"Archived story number {n}" for n in range(count)}
+            got = wait_for(
+                lambda e=expected: (t := _reachable(api, path)) and set(t) == e and t, 60,
+                what=f"all {count} stories reachable",
+            )  # fmt: skip
+            assert set(got) == expected, (count, sorted(expected - set(got))[:5])
+            current = _titles(api.get(path).content)
+            assert len(current) >= min(count, window)  # the newest window, at least
+            assert len(current) <= window + ARCHIVE_PAGE - 1  # never more than window + a page
+            full = count // ARCHIVE_PAGE
+            link = _links(api.get(path).content).get("prev-archive")
+            assert (link or "").endswith(f"/archive/{full}.atom") if full else link is None, count
+    finally:
+        web.stop()
+        worker.stop()

@@ -73,6 +73,16 @@ class ArticleStore(Acked):
                 m.decode() for m in self.r.zrangebyscore(key("arch", suffix), low, low + ARCHIVE_PAGE - 1)
             ]
 
+    def archive_tail(self, suffix: str, full: int) -> list[str]:
+        """The ids after the ``full`` full archive pages of feed ``suffix`` that are still in its index:
+        what RFC 5005's subscription document must hold so that no item falls between it and the
+        archive."""
+        with guarded(f"read archive {suffix}"):
+            low = full * ARCHIVE_PAGE + 1
+            ids = [m.decode() for m in self.r.zrangebyscore(key("arch", suffix), low, "+inf")]
+            scores = self.r.zmscore(key("idx", suffix), ids) if ids else []
+        return [aid for aid, score in zip(ids, scores, strict=True) if score is not None]
+
     def stage(self, article: Article) -> None:
         """Keep the normalized article safely in Redis and schedule its ingest.
 
