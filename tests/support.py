@@ -301,3 +301,41 @@ class Api:
                 what=f"article {aid} published",
             )
         )
+
+
+class Dripper:
+    """A hostile upstream on 127.0.0.1: answers ``head`` at once, then one byte every ``every``
+    seconds for as long as the client listens (or until ``stop``). Counts accepted connections."""
+
+    def __init__(self, head: bytes, every: float = 2.0) -> None:
+        self.head, self.every = head, every
+        self.accepted = 0
+        self.stopping = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def url(self, path: str = "/feed.xml") -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}{path}"
+
+    def _serve(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+
+    def _drip(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.recv(65536)
+                conn.sendall(self.head)
+                while not self.stopping.wait(self.every):
+                    conn.sendall(b" ")
+            except OSError:
+                return
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.listener.close()

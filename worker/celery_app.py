@@ -7,7 +7,9 @@
   we use (under a second): long retry delays are due times in Redis (``worker.storage.work``), and
   work held by a worker killed with SIGKILL is sent again by the sweeper within seconds
   (``worker.supervisor``), not after the visibility timeout.
-- Queues ``ingest``, ``publish``, ``webhooks``: a slow receiver never starves ingest.
+- Queues ``ingest``, ``publish``, ``webhooks``, ``poll``: a slow receiver never starves ingest,
+  and polls of upstream feeds run on their own queue (and worker), so an upstream that answers
+  slowly never holds ingest or publish.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from worker.settings import Settings
 from worker.storage.connect import RedisTarget, broker
 
 log = logging.getLogger("syndicate.celery")
-QUEUES = ("ingest", "publish", "webhooks")
+QUEUES = ("ingest", "publish", "webhooks", "poll")
 VISIBILITY_TIMEOUT = 900
 
 settings = Settings.from_env()  # at import: `celery -A worker.celery_app` and every role need the broker
@@ -41,7 +43,7 @@ app.conf.update(
     task_routes={
         "syndicate.ingest": {"queue": "ingest"},
         "syndicate.accept": {"queue": "ingest"},
-        "syndicate.poll": {"queue": "ingest"},
+        "syndicate.poll": {"queue": "poll"},
         "syndicate.publish": {"queue": "publish"},
         "syndicate.deliver": {"queue": "webhooks"},
     },

@@ -39,6 +39,7 @@ from worker.delivery_policy import (
     should_disable,
 )
 from worker.models import Delivery, Subscription
+from worker.net.ssrf import ForbiddenTarget, check_static
 from worker.runtime import Runtime
 from worker.settings import PRIVATE_TARGETS_HINT
 from worker.storage import StorageUnavailable
@@ -46,7 +47,6 @@ from worker.storage.attempts import DeliveryWrites
 from worker.webhooks.http import AttemptResult, post
 from worker.webhooks.retry import parse_schedule
 from worker.webhooks.signing import headers
-from worker.webhooks.ssrf import ForbiddenTarget, check_url
 
 log = logging.getLogger("syndicate.deliver")
 CAP_PATIENCE = 0.5  # seconds a batch waits for a subscription's in-flight slots before deferring
@@ -161,9 +161,9 @@ def _send_all(
         if time.monotonic() > start_by:
             return None  # the lease is too short now for a whole attempt: leave it to the next one
         d, sub, body = job
-        allow_private = rt.settings.webhook_allow_private
-        try:
-            check_url(sub.url, allow_private=allow_private)
+        allow_private = rt.settings.allow_private_targets
+        try:  # no DNS here: the connection resolves once, checks, and connects to what it checked
+            check_static(sub.url, allow_private=allow_private)
         except ForbiddenTarget as exc:
             return f"forbidden target: {exc} (the workers refuse it: {PRIVATE_TARGETS_HINT})"
         hdrs = headers(current_secrets(sub, datetime.now(UTC)), d.webhook_id, int(time.time()), body)

@@ -55,7 +55,7 @@ class Runtime:
 
     @cached_property
     def session(self) -> requests.Session:
-        from worker.webhooks.http import make_session
+        from worker.net.guard import make_session
 
         return make_session()
 

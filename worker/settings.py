@@ -97,6 +97,9 @@ class Settings(BaseModel):
     webhook_payload_cap: int = 256 * 1024
     webhook_max_in_flight: int = 10  # attempts under way at once per subscription
     websub_hubs: str = ""
+    # Seconds one upstream fetch (a feed or an item's page, its redirects included) may take in
+    # all, however slowly the server sends: the wall-clock deadline of worker.net.deadline.
+    fetch_deadline: float = 60.0
     export_dir: Path | None = None
     feed_window: int = 50
     # Seconds one feed may take to render (all formats); one that fails or overruns backs off.

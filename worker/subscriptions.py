@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from worker.models import EVENT_TYPES, Delivery, EventType, Subscription
+from worker.net.ssrf import ForbiddenTarget, check_url
 from worker.runtime import Nudger, Runtime
 from worker.settings import PRIVATE_TARGETS_HINT
 from worker.storage import StorageUnavailable
 from worker.webhooks.signing import new_secret
-from worker.webhooks.ssrf import ForbiddenTarget, check_url
 
 log = logging.getLogger("syndicate.subscriptions")
 ROTATION_OVERLAP = timedelta(hours=24)

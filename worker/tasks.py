@@ -172,7 +172,7 @@ class CeleryNudger:
         self._send(deliver_batch, [(c,) for c in batches], queue="webhooks")
 
     def poll(self, source_ids: list[str]) -> None:
-        self._send(poll, [(i,) for i in source_ids])
+        self._send(poll, [(i,) for i in source_ids], queue="poll")
 
 
 class BatchingNudger(CeleryNudger):

@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import time
 
-import requests
-
+from worker.net.client import OutgoingError, request
 from worker.runtime import Runtime
 
 log = logging.getLogger("syndicate.websub")
 ATTEMPTS = 3
 FORMATS = ("rss", "atom", "json")
+PING_SECONDS = 10.0  # one try in all, however slowly the hub answers
 
 
 def feed_urls(base_url: str, feeds: list[str]) -> list[str]:
@@ -29,7 +29,7 @@ def ping_hubs(rt: Runtime, feeds: list[str]) -> int:
     for hub in rt.settings.hubs:
         refused: dict[int, list[str]] = {}
         for url in feed_urls(rt.settings.base_url, feeds):
-            status = _ping(hub, url)
+            status = _ping(hub, url, rt.settings.allow_private_targets)
             if status is not None and 200 <= status < 300:
                 ok += 1
             elif status is not None:
@@ -51,16 +51,29 @@ def ping_data(url: str) -> dict[str, str]:
     return {"hub.mode": "publish", "hub.topic": url, "hub.url": url}
 
 
-def _ping(hub: str, url: str) -> int | None:
-    """The hub's final HTTP status for one ping; None when every attempt failed or hit a 5xx."""
+def _ping(hub: str, url: str, allow_private: bool) -> int | None:
+    """The hub's final HTTP status for one ping; None when every attempt failed or hit a 5xx.
+
+    Guarded like every outgoing request (``worker.net``), each try within ``PING_SECONDS``;
+    a forbidden hub is not tried again."""
     for attempt in range(ATTEMPTS):
         try:
-            r = requests.post(hub, data=ping_data(url), timeout=5, allow_redirects=False)
+            r = request(
+                "POST",
+                hub,
+                data=ping_data(url),
+                allow_private=allow_private,
+                deadline=PING_SECONDS,
+                max_bytes=4096,
+                truncate=True,
+            )
             if r.status_code < 500:
                 return r.status_code  # 2xx: done; 3xx/4xx: the hub will not change its mind
             log.warning("websub hub answered %s for %s", r.status_code, url)
-        except requests.RequestException as exc:
-            log.warning("websub ping failed: %s", exc.__class__.__name__)
+        except OutgoingError as exc:
+            log.warning("websub ping failed: %s", exc.kind)
+            if exc.kind == "forbidden target":
+                return None
         if attempt + 1 < ATTEMPTS:
             time.sleep(0.5 * 2**attempt)
     return None

@@ -21,7 +21,7 @@ from worker.settings import REDIS_VARIABLES, Settings
 ROOT = Path(__file__).resolve().parent.parent.parent
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
-SYNDICATE_ROLES = ("worker", "webhooks", "beat", "web")
+SYNDICATE_ROLES = ("worker", "webhooks", "poller", "beat", "web")
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
 EXPORT_IN_APP = "/app/var/export"
 _VAR = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
@@ -63,6 +63,7 @@ def test_every_role_is_a_service_of_the_same_image() -> None:
     assert commands["worker"] == ["worker", "-Q", "ingest,publish"]
     assert commands["webhooks"][:3] == ["worker", "-Q", "webhooks"]
     assert "-c" in commands["webhooks"] and "threads" in commands["webhooks"]
+    assert commands["poller"][:3] == ["worker", "-Q", "poll"]  # upstreams never hold ingest or publish
     assert commands["beat"] == ["beat"]
     assert commands["web"] == ["serve", "--host", "0.0.0.0", "--port", "8000"]
     for name in SYNDICATE_ROLES:
@@ -76,7 +77,7 @@ def test_health_checks_and_grace_periods() -> None:
     web_check = " ".join(SERVICES["web"]["healthcheck"]["test"])
     assert re.search(r"/(healthz|readyz)", web_check) and ":8000/" in web_check
     longest_task = float(celery_app.conf.task_time_limit)
-    for name in ("worker", "webhooks"):
+    for name in ("worker", "webhooks", "poller"):
         assert seconds(SERVICES[name]["stop_grace_period"]) >= max(150.0, longest_task + 20)
         assert SERVICES[name].get("init") is True  # SIGTERM reaches Celery: warm shutdown
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from worker.fetch import _origin, decode_html
+from worker.fetch import decode_html
 from worker.models import Article, RawInput
 from worker.normalize import normalize
 from worker.poller import entry_document
@@ -106,9 +106,3 @@ def test_an_invalid_feed_language_is_ignored_not_fatal() -> None:
 )
 def test_decode_html(body: bytes, content_type: str, expected: str) -> None:
     assert expected in decode_html(body, content_type)
-
-
-def test_origin_compares_scheme_host_and_default_port() -> None:
-    assert _origin("http://Feeds.Example.org/a") == _origin("http://feeds.example.org:80/b")
-    assert _origin("https://feeds.example.org/") != _origin("http://feeds.example.org/")
-    assert _origin("http://127.0.0.1:8001/") != _origin("http://127.0.0.1:8002/")

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from worker.webhooks.ssrf import ForbiddenTarget, check_url, is_forbidden_ip
+from worker.net.ssrf import ForbiddenTarget, check_url, is_forbidden_ip
 
 # Fake DNS: host name -> addresses. No test here ever asks the real resolver.
 FAKE_DNS: dict[str, list[str]] = {
@@ -114,6 +114,7 @@ REFUSED_LITERALS = [
     ("http://[::ffff:7f00:1]/", "IPv4-mapped loopback"),
     ("http://[::ffff:8.8.8.8]/", "IPv4-mapped IPv6"),
     ("http://[64:ff9b::808:808]/", "NAT64"),
+    ("http://[3fff::1]/", "is a documentation address"),
     ("http://[fe80::1%25eth0]/", "link-local"),
     ("http://169.254.169.254/latest/meta-data/", "link-local"),
     ("http://2130706433/", "(127.0.0.1) is a loopback address"),
@@ -232,6 +233,9 @@ def test_allow_private_still_needs_http_and_a_host() -> None:
         ("fc00::1", "private"),
         ("fec0::1", "site-local"),
         ("2001:db8:ffff::1", "documentation"),
+        ("3fff::1", "documentation"),  # RFC 9637
+        ("3fff:fff:ffff::1", "documentation"),
+        ("3fff:1000::1", None),  # just past 3fff::/20
         ("2001:2::1", "reserved"),
         ("2002:0a00:0001::1", "6to4-embedded private"),
         ("2002:0808:0808::1", None),

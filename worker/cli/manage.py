@@ -203,6 +203,7 @@ def sources(as_json: bool = typer.Option(False, "--json", help="Machine-readable
                 "next_poll": st.get("next_poll") or None,
                 "failures": int(st.get("failures") or 0),
                 "error": st.get("error") or None,
+                "error_kind": st.get("error_kind") or None,
             }
         )
     if as_json:

@@ -14,7 +14,7 @@ from worker.cli.common import check_config, fail
 
 def worker(
     queues: str = typer.Option(
-        "ingest,publish,webhooks", "-Q", "--queues", help="Comma-separated queues to consume."
+        "ingest,publish,webhooks,poll", "-Q", "--queues", help="Comma-separated queues to consume."
     ),
     concurrency: int = typer.Option(
         0, "-c", "--concurrency", help="Processes (or threads); 0 = a sensible default."

@@ -68,6 +68,7 @@ class Stack:
             say(f"starting worker, webhooks, beat and web{where}…")
             self._spawn("worker", "worker", "-Q", "ingest,publish", "-c", "2")
             self._spawn("webhooks", "worker", "-Q", "webhooks")
+            self._spawn("poller", "worker", "-Q", "poll", "-c", "2")
             self._spawn("beat", "beat")
             self._spawn("web", "serve", "--host", self.host, "--port", str(self.port))
             base = f"http://{self.host}:{self.port}"

@@ -1,5 +1,7 @@
-"""Webhook building blocks: signing, the SSRF guard, one HTTP attempt, the retry schedule."""
+"""Webhook building blocks: signing, one HTTP attempt, the retry schedule (the SSRF guard and
+deadline of every outgoing request are in ``worker.net``)."""
 
+from worker.net.ssrf import ForbiddenTarget, check_url, is_forbidden_ip
 from worker.webhooks.http import AttemptResult, make_session, parse_retry_after, post
 from worker.webhooks.retry import DEFAULT_RETRY_SCHEDULE, ScheduleError, next_delay, parse_schedule
 from worker.webhooks.signing import (
@@ -10,7 +12,6 @@ from worker.webhooks.signing import (
     sign,
     stable_message_id,
 )
-from worker.webhooks.ssrf import ForbiddenTarget, check_url, is_forbidden_ip
 
 __all__ = [
     "DEFAULT_RETRY_SCHEDULE",

@@ -1,13 +1,11 @@
 """One webhook delivery attempt over HTTP: send, classify, never raise.
 
-The SSRF guard runs twice: ``post`` refuses a forbidden URL before anything is resolved,
-and every new connection of a session made by ``make_session`` checks the peer address it
-actually connected to (``sock.getpeername()``) and closes the socket before the first byte
-(of TLS or HTTP) is sent when that address is forbidden. DNS may answer differently at
-delivery time than at subscription time; the peer check is what holds.
-
-Sessions ignore proxy settings from the environment (``trust_env = False``): behind a
-proxy the peer would be the proxy and the guard would check the wrong address.
+The SSRF guard is the one of every outgoing request (``worker.net.guard``): ``post`` refuses a
+forbidden URL before anything is resolved, and every new connection of a session made by
+``make_session`` resolves the host once, refuses a forbidden answer before any packet, connects
+to the address it checked and checks the peer it actually connected to again. DNS may answer
+differently at delivery time than at subscription time, or from one lookup to the next: the
+connection uses only the answer it checked.
 
 ``post`` sends through the urllib3 pool of the session's ``GuardedAdapter`` directly: the
 requests layer (request preparation, settings merge, cookies, hooks) cost about 40% of an
@@ -18,36 +16,31 @@ receiver that drips its answer a byte at a time cannot hold a delivery thread fo
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import email.utils
 import logging
 import os
-import socket
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 from urllib3 import exceptions as u3
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.response import BaseHTTPResponse
 from urllib3.util import parse_url
 
-from worker.webhooks import ssrf
-from worker.webhooks.deadline import CURRENT, WATCHDOG, Deadline, watch
+from worker.net import ssrf
+from worker.net.deadline import CURRENT, WATCHDOG, Deadline
+from worker.net.errors import describe_error
+from worker.net.guard import GuardedAdapter, make_session, targets
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 2048
 DEADLINE_SLACK = 0.25  # past the total deadline, so a plain read timeout of the same length wins
-_ALLOW_PRIVATE: contextvars.ContextVar[bool] = contextvars.ContextVar("webhook_allow_private", default=False)
 
 
 @dataclass(frozen=True)
@@ -61,81 +54,6 @@ class AttemptResult:
     error: str | None
     retry_after: float | None
     gone: bool
-
-
-class _PeerGuard:
-    """Mixin for urllib3 connections: refuse a forbidden peer right after the TCP connect."""
-
-    host: str
-
-    def _new_conn(self) -> socket.socket:
-        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
-        if not _ALLOW_PRIVATE.get():
-            try:
-                peer = str(sock.getpeername()[0])
-                ssrf.check_address(self.host, peer, verb="connected to")
-            except BaseException:
-                sock.close()
-                raise
-        watch(sock)  # the TCP socket, for the TLS handshake
-        return sock
-
-    def connect(self) -> None:
-        super().connect()  # type: ignore[misc]
-        watch(self.sock)  # type: ignore[attr-defined]  # the TLS socket (TLS detaches the TCP one)
-
-
-class GuardedHTTPConnection(_PeerGuard, HTTPConnection):
-    pass
-
-
-class GuardedHTTPSConnection(_PeerGuard, HTTPSConnection):
-    pass
-
-
-class _WatchedPool(HTTPConnectionPool):
-    """Puts the socket of a reused connection under the attempt's deadline, and takes it off
-    before the connection goes back (a connection whose attempt expired is closed instead)."""
-
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)
-        watch(conn.sock)
-        return conn
-
-    def _put_conn(self, conn: Any) -> None:
-        deadline = CURRENT.get()
-        if deadline is not None and conn is not None and not deadline.stop():
-            conn.close()
-        super()._put_conn(conn)
-
-
-class _GuardedHTTPPool(_WatchedPool):
-    ConnectionCls = GuardedHTTPConnection
-
-
-class _GuardedHTTPSPool(_WatchedPool, HTTPSConnectionPool):
-    ConnectionCls = GuardedHTTPSConnection
-
-
-class GuardedAdapter(HTTPAdapter):
-    """An HTTPAdapter whose every new connection passes the peer check; no proxies."""
-
-    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **kwargs: Any) -> None:
-        super().init_poolmanager(connections, maxsize, block=block, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        raise ssrf.ForbiddenTarget(f"webhook deliveries do not go through proxies (got {proxy!r})")
-
-
-def make_session(pool_maxsize: int = 32) -> requests.Session:
-    """A pooled session for deliveries, with the connect-time SSRF guard mounted."""
-    session = requests.Session()
-    session.trust_env = False
-    adapter = GuardedAdapter(pool_connections=pool_maxsize, pool_maxsize=pool_maxsize, max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -156,45 +74,6 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if seconds != seconds or seconds in (float("inf"), float("-inf")):
         return None
     return max(0.0, seconds)
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    """``exc`` and what caused it (``__cause__``, ``__context__``, urllib3 ``reason``, args)."""
-    seen: list[BaseException] = []
-    todo = [exc]
-    while todo and len(seen) < 20:
-        item = todo.pop(0)
-        if any(item is other for other in seen):
-            continue
-        seen.append(item)
-        nexts = [item.__cause__, item.__context__, getattr(item, "reason", None)]
-        nexts += [arg for arg in item.args if isinstance(arg, BaseException)]
-        todo += [n for n in nexts if isinstance(n, BaseException)]
-    return seen
-
-
-def _one_line(text: str, limit: int = 300) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
-
-
-def describe_error(exc: BaseException, timeout: float) -> str:
-    """A one-line description of why an attempt failed before an answer came."""
-    chain = _chain(exc)
-    for item in chain:
-        if isinstance(item, ssrf.ForbiddenTarget):
-            return f"forbidden target: {item}"
-    if any(isinstance(item, requests.Timeout | TimeoutError | socket.timeout) for item in chain):
-        return f"timeout after {float(timeout)}s"
-    if any(isinstance(item, ConnectionRefusedError) for item in chain):
-        return "connection refused"
-    if any(isinstance(item, requests.exceptions.SSLError) for item in chain):
-        return _one_line(f"tls error: {exc}")
-    if any(isinstance(item, socket.gaierror) for item in chain):
-        return "host does not resolve"
-    if isinstance(exc, requests.ConnectionError):
-        return _one_line(f"connection error: {chain[-1]}")
-    return _one_line(f"{type(exc).__name__}: {exc}")
 
 
 def _as_requests_error(exc: Exception) -> Exception:
@@ -311,25 +190,23 @@ def post(
     started = time.perf_counter()
     total = float(timeout if deadline is None else deadline)
     attempt = Deadline(total + DEADLINE_SLACK)
-    private_token, deadline_token = _ALLOW_PRIVATE.set(allow_private), CURRENT.set(attempt)
+    deadline_token = CURRENT.set(attempt)
     try:
-        host, _port = ssrf.split_target(url)
-        if not allow_private:
-            ssrf.check_literal(host)
+        ssrf.check_static(url, allow_private=allow_private)
         WATCHDOG.add(attempt)
-        response = _send(session, url, body, headers, timeout)
+        with targets(allow_private):
+            response = _send(session, url, body, headers, timeout)
         if attempt.expired:  # the shutdown may have ended the headers early: what parsed is no answer
             response.close()
             raise TimeoutError
         result = _result(response, _read_head(response), started)
     except Exception as exc:
         attempt.stop()
-        error = f"timeout after {total}s (total)" if attempt.expired else None
+        error = f"timeout after {total}s (total)" if attempt.passed else None
         result = _failure(error or describe_error(_as_requests_error(exc), timeout), started)
     finally:
         attempt.stop()
         CURRENT.reset(deadline_token)
-        _ALLOW_PRIVATE.reset(private_token)
     log.debug("webhook attempt to %s: status=%s error=%s", _safe(url), result.status_code, result.error)
     return result
 
@@ -339,14 +216,4 @@ def _safe(url: str) -> str:
     return url.split("?", 1)[0]
 
 
-__all__ = ["AttemptResult", "GuardedAdapter", "make_session", "parse_retry_after", "post"]
-
-
-@contextlib.contextmanager
-def private_targets(allow: bool) -> Iterator[None]:
-    """Within this block, sessions from ``make_session`` allow private peers iff ``allow``."""
-    token = _ALLOW_PRIVATE.set(allow)
-    try:
-        yield
-    finally:
-        _ALLOW_PRIVATE.reset(token)
+__all__ = ["AttemptResult", "GuardedAdapter", "describe_error", "make_session", "parse_retry_after", "post"]

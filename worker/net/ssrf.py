@@ -1,9 +1,11 @@
-"""Which webhook targets may be called: no private, loopback, link-local or reserved address.
+"""Which targets outgoing requests may call: no private, loopback, link-local or reserved address.
 
-``check_url`` is the early check (subscription time, and before each attempt): the scheme,
-the host, and every address the host resolves to. DNS can change between the check and the
-connection, so ``worker.webhooks.http`` checks the address it actually connected to again
-with ``is_forbidden_ip``.
+The rules of every outgoing request (webhooks, upstream feeds and pages, WebSub hubs).
+``check_url`` is the early check at subscription time: the scheme, the host, and every address
+the host resolves to. ``check_static`` is the check before a request, with no DNS (scheme, host,
+credentials, a forbidden literal address). DNS can change between a check and a connection, so
+``worker.net.guard`` resolves once per connection, checks those addresses, connects to the
+checked one and checks the address it actually connected to again.
 
 Decisions: only ``http`` and ``https``; a URL carrying credentials (``user:pass@``) is
 refused, since the URL is shown in logs and listings; ``localhost`` and ``*.localhost``
@@ -59,6 +61,7 @@ _V6_FORBIDDEN = _nets(
     ("100::/64", "discard-only"),
     ("2001::/32", "Teredo"),
     ("2001:db8::/32", "documentation"),
+    ("3fff::/20", "documentation"),  # RFC 9637
     ("fc00::/7", "private"),
     ("fe80::/10", "link-local"),
     ("fec0::/10", "site-local"),
@@ -183,6 +186,18 @@ def check_literal(host: str) -> None:
     if reason:
         shown = "" if str(ip) == host.lower() else f" ({ip})"
         raise ForbiddenTarget(f"webhook url host {host!r}{shown} is {_an(reason)} {reason} address")
+
+
+def check_static(url: str, *, allow_private: bool = False) -> tuple[str, int]:
+    """The checks that need no DNS: http(s), a host, no credentials, no forbidden literal address.
+
+    Returns the host and port. The addresses a name resolves to are checked by the connection
+    itself (``worker.net.guard``), once per connection, on the answer it then connects to.
+    """
+    host, port = split_target(url)
+    if not allow_private:
+        check_literal(host)
+    return host, port
 
 
 def check_url(url: str, *, allow_private: bool = False, resolve: Resolver | None = None) -> None:
