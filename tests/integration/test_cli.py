@@ -95,7 +95,7 @@ def test_status_shows_queues_workers_failing_subscriptions_and_dead_letters(
         lambda: (d := status())["failing_subscriptions"] and d, 60, what="a failing subscription in status"
     )
     assert set(data) >= {"queues", "workers", "failing_subscriptions", "dead_letters", "backlog"}
-    assert set(data["queues"]) == {"ingest", "publish", "webhooks"}  # type: ignore[arg-type]
+    assert set(data["queues"]) == {"ingest", "publish", "webhooks", "poll"}  # type: ignore[arg-type]
     workers = data["workers"]
     assert isinstance(workers, dict) and workers
     assert any("ingest" in (w["queues"] or []) for w in workers.values())
