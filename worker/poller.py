@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
-from billiard.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import SoftTimeLimitExceeded
 
 from worker import pipeline
 from worker.config import Source

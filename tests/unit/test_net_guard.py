@@ -313,11 +313,10 @@ def test_an_answer_over_the_cap_is_too_large(listener: Listener) -> None:
 
 
 def test_websub_pings_are_guarded(listener: Listener) -> None:
-    assert (
-        websub._ping(f"http://127.0.0.1:{listener.port}/hub", "http://x/feed", allow_private=False) is False
-    )
+    hub = f"http://127.0.0.1:{listener.port}/hub"
+    assert websub._ping(hub, "http://x/feed", allow_private=False) is None  # refused, not retried
     assert listener.accepted == 0
-    assert websub._ping(f"http://127.0.0.1:{listener.port}/hub", "http://x/feed", allow_private=True) is True
+    assert websub._ping(hub, "http://x/feed", allow_private=True) == 200
     assert listener.accepted == 1
 
 
@@ -329,4 +328,4 @@ def test_a_dripping_hub_meets_the_ping_deadline(
     with pytest.raises(OutgoingError) as caught:
         request("POST", dripping(b"HTTP/1.1 200 OK\r\n"), allow_private=True, deadline=0.5, max_bytes=10)
     assert caught.value.kind == "deadline"
-    assert websub._ping(dripping(b"HTTP/1.1 200 OK\r\n"), "http://x/feed", allow_private=True) is False
+    assert websub._ping(dripping(b"HTTP/1.1 200 OK\r\n"), "http://x/feed", allow_private=True) is None
