@@ -8,9 +8,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.support import ROOT
+from tests.support import ROOT, wait_for
 
 SEED = ROOT / "tests" / "data" / "rferl-nato-afghan-pullout.txt"
 TITLE = "NATO Chief Says Afghan Pullout Progressing"
@@ -60,7 +61,11 @@ def test_a_feed_in_a_browser_is_a_readable_page(stack, fmt: str, tmp_path: Path)
     api, _, _ = stack
     r = api.post_article(SEED.read_text(), "text/plain", source="rferl", url="https://www.rferl.org/a/x.html")
     assert r.status_code == 202, r.text
-    api.wait_published(r.json()["id"])
+    aid = r.json()["id"]
+    api.wait_published(aid)
+    # Published means committed; the feed is rendered a moment later: wait for the item in it.
+    url = f"{api.base}/feeds/ru/all.{fmt}"
+    wait_for(lambda: aid in httpx.get(url, timeout=10).text, 60, what=f"article {aid} in {url}")
     dom = browse(f"{api.base}/feeds/ru/all.{fmt}", tmp_path, f"feed-{fmt}")
     assert 'id="feed-title"' in dom and 'class="notice"' in dom, dom[:2000]  # the stylesheet applied
     text = visible_text(dom)
