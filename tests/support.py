@@ -339,3 +339,21 @@ class Dripper:
     def stop(self) -> None:
         self.stopping.set()
         self.listener.close()
+
+
+def command_paths() -> list[list[str]]:
+    """Every command and sub-command of the ``syndicate`` app, as argument lists."""
+    import typer.main
+
+    from worker.cli.main import app
+
+    group = typer.main.get_command(app)
+    paths: list[list[str]] = []
+
+    def walk(cmd: object, prefix: list[str]) -> None:
+        for name, sub in getattr(cmd, "commands", {}).items():
+            paths.append([*prefix, name])
+            walk(sub, [*prefix, name])
+
+    walk(group, [])
+    return paths

@@ -6,29 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-import typer.main
 from typer.testing import CliRunner
 
 from tests.integration.test_poller import cli
-from tests.support import ROOT, Api, Proc, Receiver, base_env, free_port, wait_for
+from tests.support import ROOT, Api, Proc, Receiver, base_env, command_paths, free_port, wait_for
 from worker.cli.main import app
 
 SEED = ROOT / "tests" / "data" / "rferl-nato-afghan-pullout.txt"
 TITLE = "NATO Chief Says Afghan Pullout Progressing In 'Orderly Way' Amid Continued Violence"
-
-
-def command_paths() -> list[list[str]]:
-    """Every command and sub-command of the app, as argument lists."""
-    group = typer.main.get_command(app)
-    paths: list[list[str]] = []
-
-    def walk(cmd: object, prefix: list[str]) -> None:
-        for name, sub in getattr(cmd, "commands", {}).items():
-            paths.append([*prefix, name])
-            walk(sub, [*prefix, name])
-
-    walk(group, [])
-    return paths
 
 
 def test_help_on_every_command() -> None:

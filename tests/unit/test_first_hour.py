@@ -230,21 +230,13 @@ def test_config_reload_logs_a_revert_and_no_reindex_hint_for_a_title(
 
 
 def test_help_shows_plain_metavars() -> None:
-    import typer.main
     from typer.testing import CliRunner
 
+    from tests.support import command_paths
     from worker.cli.main import app
 
     runner = CliRunner()
-    group = typer.main.get_command(app)
-    paths: list[list[str]] = []
-
-    def walk(cmd: object, prefix: list[str]) -> None:
-        for name, sub in getattr(cmd, "commands", {}).items():
-            paths.append([*prefix, name])
-            walk(sub, [*prefix, name])
-
-    walk(group, [])
+    paths = command_paths()
     for path in paths:
         out = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "120"}).output
         assert "<bool>" not in out and "<str>" not in out and "<int>" not in out, (path, out)
