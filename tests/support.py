@@ -226,7 +226,11 @@ class Receiver:
                 pass
 
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                length = int(self.headers.get("content-length", 0))
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-body (a killed worker): not a delivery
+                    self.close_connection = True
+                    return
                 rec = Received({k.lower(): v for k, v in self.headers.items()}, body, self.path)
                 with outer.lock:
                     outer.received.append(rec)
