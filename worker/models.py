@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SourceFormat = Literal["text", "html", "json"]
 EventType = Literal["article.published", "article.updated", "article.withdrawn"]
+PubStatus = Literal["usable", "withheld", "canceled"]
 EVENT_TYPES: tuple[EventType, ...] = ("article.published", "article.updated", "article.withdrawn")
 
 
@@ -72,11 +73,17 @@ class Article(BaseModel):
     content_hash: str
     detected_notices: list[str] = Field(default_factory=list)
     restricted_regions: list[str] = Field(default_factory=list)
+    # The newsroom's life cycle: shown nowhere before ``embargoed_until``, withdrawn at ``expires_at``.
+    embargoed_until: datetime | None = None
+    expires_at: datetime | None = None
+    # What the source said of the item's state (ninjs ``pubStatus``): ``withheld`` holds it unseen
+    # until an update says ``usable``; ``canceled`` withdraws it. Not part of the article JSON.
+    pub_status: PubStatus = "usable"
 
     def to_public(self) -> dict[str, object]:
         """The contract JSON (dates as ``YYYY-MM-DDTHH:MM:SSZ``)."""
-        data = self.model_dump(mode="json")
-        for key in ("published_at", "updated_at"):
+        data = self.model_dump(mode="json", exclude={"pub_status"})
+        for key in ("published_at", "updated_at", "embargoed_until", "expires_at"):
             value = getattr(self, key)
             data[key] = iso_utc(value) if value else None
         return data
