@@ -35,6 +35,8 @@ class RawInput(BaseModel):
     section: str | None = None
     language: str | None = None
     guid: str | None = None
+    embargoed_until: str | None = None
+    expires_at: str | None = None
 
 
 class LeadImage(BaseModel):

@@ -50,6 +50,9 @@ class CmsArticle(BaseModel):
     content: str | None = None
     image: str | dict[str, Any] | None = None
     restricted_regions: list[str] | str | None = None
+    embargoed_until: str | int | float | None = None
+    expires_at: str | int | float | None = None
+    pub_status: str | None = None
 
 
 def load_json_object(document: str) -> dict[str, Any]:
@@ -102,6 +105,9 @@ def parse_cms(document: str, caller_url: str | None = None) -> Draft:
         source=cms.source or cms.publisher,
         language=cms.language,
         restricted_regions=_regions(cms.restricted_regions),
+        embargoed_until=_date(cms.embargoed_until, "embargoed_until"),
+        expires_at=_date(cms.expires_at, "expires_at"),
+        pub_status=_pub_status(cms.pub_status),
     )
 
 
@@ -113,6 +119,8 @@ _EXPECTED = {
     "restricted_regions": "a list of ISO 3166 codes or one string",
     "published_at": "an ISO 8601 date string or Unix seconds",
     "updated_at": "an ISO 8601 date string or Unix seconds",
+    "embargoed_until": "an ISO 8601 date string or Unix seconds",
+    "expires_at": "an ISO 8601 date string or Unix seconds",
     "image": "an image URL or an object with 'url', 'alt', 'caption', 'credit', 'width', 'height'",
 }
 
@@ -152,6 +160,20 @@ def _date(value: str | int | float | None, field: str) -> datetime | None:
     if parsed is None:
         raise NormalizeError(f"json: field {field!r} has {value!r} (expected an ISO 8601 or RFC 2822 date)")
     return parsed
+
+
+_PUB_STATUSES = ("usable", "withheld", "canceled")
+
+
+def _pub_status(value: str | None) -> str:
+    if value is None or not value.strip():
+        return "usable"
+    status = value.strip().lower()
+    if status not in _PUB_STATUSES:
+        raise NormalizeError(
+            f"json: field 'pub_status' has {value!r} (expected one of {', '.join(_PUB_STATUSES)})"
+        )
+    return status
 
 
 def _paragraphs(value: str | None) -> list[str]:

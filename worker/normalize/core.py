@@ -67,6 +67,8 @@ def normalize(
     # The caller's metadata is checked even where the body makes it unnecessary.
     caller_url = canonical_url(raw.url) if raw.url and raw.url.strip() else None
     caller_date = _caller_date(raw.published_at)
+    caller_embargo = _caller_date(raw.embargoed_until, "embargoed_until")
+    caller_expiry = _caller_date(raw.expires_at, "expires_at")
 
     draft, found = _extract(raw.format, body, notices, caller_url)
 
@@ -119,6 +121,9 @@ def normalize(
         ),
         detected_notices=found,
         restricted_regions=draft.restricted_regions,
+        embargoed_until=draft.embargoed_until or caller_embargo,
+        expires_at=draft.expires_at or caller_expiry,
+        pub_status=draft.pub_status,
     )
     return limits.bound(article)  # every source-controlled field within its limit, or refused
 
@@ -148,12 +153,12 @@ def _url(value: str | None, lenient: bool) -> str | None:
         raise NormalizeError(f"json: field 'url' has {value!r} (expected an absolute http(s) URL)") from exc
 
 
-def _caller_date(value: str | None) -> datetime | None:
+def _caller_date(value: str | None, name: str = "published_at") -> datetime | None:
     if not value or not value.strip():
         return None
     parsed = parse_date(value)
     if parsed is None:
-        raise NormalizeError(f"published_at: {value!r} is not a date (expected ISO 8601 or RFC 2822)")
+        raise NormalizeError(f"{name}: {value!r} is not a date (expected ISO 8601 or RFC 2822)")
     return parsed
 
 

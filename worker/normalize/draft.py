@@ -31,3 +31,7 @@ class Draft:
     html: etree._Element | None = None
     # The lead image as the source states it: {"url", "alt", "caption", "credit", "width", "height", "type"}.
     image: dict[str, Any] | None = None
+    # The life cycle as the source states it (see ``worker.lifecycle``).
+    embargoed_until: datetime | None = None
+    expires_at: datetime | None = None
+    pub_status: str = "usable"  # "usable", "withheld" or "canceled"

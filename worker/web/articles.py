@@ -17,7 +17,7 @@ from worker.web.common import ApiError, json_error_schema, nudger_of, require_to
 
 router = APIRouter(tags=["articles"])
 FORMATS = {"application/json": "json", "text/html": "html", "text/plain": "text"}
-META = ("source", "url", "published_at", "section", "language")
+META = ("source", "url", "published_at", "section", "language", "embargoed_until", "expires_at")
 
 _BODY_DOC: dict[str, Any] = {
     "requestBody": {
