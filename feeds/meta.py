@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-FeedFormat = Literal["rss", "atom", "json"]
-FEED_FORMATS: tuple[FeedFormat, ...] = ("rss", "atom", "json")
-CONTENT_TYPES: dict[FeedFormat, str] = {
-    "rss": "application/rss+xml; charset=utf-8",
-    "atom": "application/atom+xml; charset=utf-8",
-    "json": "application/feed+json",
-}
+from feeds import formats
+from feeds.formats import FeedFormat
+
 GENERATOR = "syndicate"
 
 _SLUG_SEPARATORS = re.compile(r"[\W_]+")
-
-
-class UnknownFormatError(ValueError):
-    """A feed format other than rss, atom or json was asked for."""
-
-    def __init__(self, fmt: object) -> None:
-        super().__init__(f"feed format {fmt!r} is unknown: expected one of rss, atom, json")
 
 
 def slugify(section: str) -> str:
@@ -65,15 +53,14 @@ class FeedMeta(BaseModel):
 
     def url(self, fmt: FeedFormat) -> str:
         """The feed's own URL in ``fmt`` (its rel=self)."""
-        if fmt not in FEED_FORMATS:
-            raise UnknownFormatError(fmt)
         if self.page is not None:
             return self.page_url(self.page, fmt)
-        return f"{self.base_url}/feeds/{self.audience}/{self.section}.{fmt}"
+        return f"{self.base_url}/feeds/{formats.get(fmt).file_name(f'{self.audience}/{self.section}')}"
 
     def page_url(self, page: int, fmt: FeedFormat) -> str:
         """The URL of archive page ``page`` of this feed (RFC 5005 ``prev-archive`` targets)."""
-        return f"{self.base_url}/feeds/{self.audience}/{self.section}/archive/{page}.{fmt}"
+        stem = f"{self.audience}/{self.section}/archive/{page}"
+        return f"{self.base_url}/feeds/{formats.get(fmt).file_name(stem)}"
 
     @property
     def home_url(self) -> str:

@@ -10,19 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
-CONTENT_TYPES = {
-    "rss": "application/rss+xml; charset=utf-8",
-    "atom": "application/atom+xml; charset=utf-8",
-    "json": "application/feed+json",
-}
+from feeds import formats
+
 MAX_AGE = 60
-# A browser (it asks for text/html first) gets RSS and Atom as plain XML, which it renders
-# through the feed's stylesheet; as application/rss+xml it would show the raw text or download it.
+# What a browser gets for a format with ``browser_page`` (RSS, Atom): see ``feeds.formats``.
 PAGE_TYPE = "application/xml; charset=utf-8"
 
 
 def wants_page(req: Mapping[str, str], fmt: str) -> bool:
-    return fmt in ("rss", "atom") and "text/html" in req.get("accept", "").lower()
+    return formats.get(fmt).browser_page and "text/html" in req.get("accept", "").lower()
 
 
 @dataclass(frozen=True)
@@ -44,11 +40,11 @@ class Reply:
 
 
 def split_name(name: str) -> tuple[str, str] | None:
-    """``afghanistan-pakistan.rss`` -> (``afghanistan-pakistan``, ``rss``); None if unknown format."""
-    stem, dot, fmt = name.rpartition(".")
-    if not dot or not stem or fmt not in CONTENT_TYPES:
-        return None
-    return stem, fmt
+    """``afghanistan-pakistan.rss`` -> (``afghanistan-pakistan``, ``rss``): the stem and the name of
+    the format the extension belongs to; None if no registered format has that extension."""
+    stem, dot, ext = name.rpartition(".")
+    found = formats.by_extension(ext) if dot and stem else None
+    return None if found is None else (stem, found.name)
 
 
 def gzip_etag(etag: str) -> str:
@@ -94,17 +90,18 @@ def reply(
     ``public=False`` (the geo route, by default) keeps shared caches from storing an answer that
     depends on the reader's region."""
     gzipped = accepts_gzip(req)
+    spec = formats.get(fmt)
     headers = {
         "ETag": gzip_etag(feed.etag) if gzipped else feed.etag,
         "Last-Modified": feed.last_modified,
         "Cache-Control": f"{'public' if public else 'private'}, max-age={MAX_AGE}",
-        "Vary": ", ".join(["Accept-Encoding", *(["Accept"] if fmt != "json" else []), *(vary or [])]),
+        "Vary": ", ".join(["Accept-Encoding", *(["Accept"] if spec.browser_page else []), *(vary or [])]),
     }
     if links:
         headers["Link"] = links
     if _not_modified(req, feed):
         return Reply(304, headers, b"")
-    headers["Content-Type"] = PAGE_TYPE if wants_page(req, fmt) else CONTENT_TYPES[fmt]
+    headers["Content-Type"] = PAGE_TYPE if wants_page(req, fmt) else spec.media_type
     body = feed.body
     if gzipped:
         body = feed.gzipped if feed.gzipped is not None else gzip.compress(body, compresslevel=6, mtime=0)

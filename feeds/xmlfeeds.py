@@ -20,7 +20,7 @@ from typing import Literal
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
-from feeds import content
+from feeds import content, formats
 from feeds.ext import (
     AtomUpdatedEntryExtension,
     AtomUpdatedExtension,
@@ -42,7 +42,6 @@ XmlFormat = Literal["rss", "atom"]
 STYLESHEET_PATH = "/assets/feed.xsl"
 STYLESHEET_FILE = Path(__file__).with_name("feed.xsl")
 STYLESHEET_PI = f'<?xml-stylesheet type="text/xsl" href="{STYLESHEET_PATH}"?>'.encode()
-SELF_TYPES: dict[XmlFormat, str] = {"rss": "application/rss+xml", "atom": "application/atom+xml"}
 
 
 def _archive_links(meta: FeedMeta) -> list[tuple[str, str]]:
@@ -76,7 +75,7 @@ def _generator(fmt: XmlFormat, meta: FeedMeta, newest_first: Sequence[AudienceAr
     fg.updated(content.feed_updated(newest_first))
 
     extra = [("hub", hub) for hub in meta.hubs] + _archive_links(meta)
-    fg.link(href=meta.url(fmt), rel="self", type=SELF_TYPES[fmt])
+    fg.link(href=meta.url(fmt), rel="self", type=formats.get(fmt).mime)
     if fmt == "atom":
         for rel, href in extra:
             fg.link(href=href, rel=rel)

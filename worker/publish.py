@@ -18,6 +18,7 @@ from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 
+from feeds import formats
 from feeds.meta import FeedMeta
 from feeds.render import render
 from worker.deadline import DeadlineExceeded, deadline
@@ -28,7 +29,6 @@ from worker.runtime import Runtime
 from worker.storage import StorageUnavailable
 
 log = logging.getLogger("syndicate.publish")
-FORMATS = ("rss", "atom", "json")
 LOCK_TTL = 120  # renewed before each feed
 PASS_BUDGET = 60.0  # seconds after which a pass starts no new feed: + one feed's deadline < soft limit
 
@@ -178,7 +178,7 @@ def _store_all(
     rt: Runtime, feed: str, meta: FeedMeta, views: list[AudienceArticle], prev: int | None
 ) -> bool:
     changed = False
-    for fmt in FORMATS:
+    for fmt in formats.names():
         links = {"current_url": meta.model_copy(update={"page": None}).url(fmt)} if meta.page else {}
         if prev:
             links["prev_archive_url"] = meta.page_url(prev, fmt)
@@ -209,7 +209,7 @@ def render_feed(rt: Runtime, feed: str) -> bool:
     # Pages that became full since the last render: each is rendered once and then left alone.
     # They are stored before the current feed, so its prev-archive link never points at nothing.
     page = full
-    while page >= 1 and not rt.store.has_feed(f"{feed}@{page}", "atom"):
+    while page >= 1 and not rt.store.has_feeds(f"{feed}@{page}", formats.names()):
         render_page(rt, audience, section, page)
         page -= 1
     meta = feed_meta(rt, audience_id, section)
@@ -255,12 +255,12 @@ def export_name(part: str) -> str:
 def export(directory: Path, audience: str, section: str, fmt: str, body: bytes) -> Path:
     """Write one feed as a static file, atomically (temp file + rename).
 
-    The path is ``feeds/AUDIENCE/SECTION.FMT`` (archive pages ``SECTION/archive/K.FMT``), each part
+    The path is ``feeds/AUDIENCE/SECTION.EXT`` (archive pages ``SECTION/archive/K.EXT``), each part
     bounded by :func:`export_name`: a section of 200 Cyrillic letters (400 bytes) is longer than
     any file system's name limit, and such a feed is then served by the HTTP route only.
     """
     name = "/".join(export_name(part) for part in section.split("/"))
-    target = directory / "feeds" / export_name(audience) / f"{name}.{fmt}"
+    target = directory / "feeds" / export_name(audience) / formats.get(fmt).file_name(name)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:

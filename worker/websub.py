@@ -10,17 +10,17 @@ from __future__ import annotations
 import logging
 import time
 
+from feeds import formats
 from worker.net.client import OutgoingError, request
 from worker.runtime import Runtime
 
 log = logging.getLogger("syndicate.websub")
 ATTEMPTS = 3
-FORMATS = ("rss", "atom", "json")
 PING_SECONDS = 10.0  # one try in all, however slowly the hub answers
 
 
 def feed_urls(base_url: str, feeds: list[str]) -> list[str]:
-    return [f"{base_url}/feeds/{feed}.{fmt}" for feed in feeds for fmt in FORMATS]
+    return [f"{base_url}/feeds/{f.file_name(feed)}" for feed in feeds for f in formats.all_formats()]
 
 
 def ping_hubs(rt: Runtime, feeds: list[str]) -> int:

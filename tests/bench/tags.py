@@ -11,7 +11,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from feeds.meta import FEED_FORMATS, FeedMeta
+from feeds import formats
+from feeds.meta import FeedMeta
 from feeds.render import render
 from worker.models import Article, AudienceArticle
 
@@ -44,7 +45,7 @@ def _seconds(tags: int, repeats: int) -> float:
     best = float("inf")
     for _ in range(repeats):
         started = time.perf_counter()
-        for fmt in FEED_FORMATS:
+        for fmt in formats.names():
             render(fmt, META, [item])
         best = min(best, time.perf_counter() - started)
     return best

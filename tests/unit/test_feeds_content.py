@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from feeds import content
-from feeds.meta import FeedMeta, UnknownFormatError, slugify
+from feeds.formats import UnknownFormatError
+from feeds.meta import FeedMeta, slugify
 from worker.models import Article, AttachedNotice, AudienceArticle
 
 

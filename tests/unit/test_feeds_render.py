@@ -19,7 +19,8 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
 from feeds.ext import GEO_NS, MEDIA_NS
-from feeds.meta import FeedFormat, FeedMeta, UnknownFormatError
+from feeds.formats import FeedFormat, UnknownFormatError
+from feeds.meta import FeedMeta
 from feeds.render import render
 from worker.models import Article, AttachedNotice, AudienceArticle
 

@@ -247,7 +247,8 @@ def test_help_shows_plain_metavars() -> None:
 
 
 def test_a_browser_gets_xml_feeds_as_xml_with_the_stylesheet() -> None:
-    from feeds.serve import CONTENT_TYPES, FeedBytes, reply
+    from feeds import formats
+    from feeds.serve import FeedBytes, reply
     from feeds.xmlfeeds import STYLESHEET_PATH, with_stylesheet
 
     doc = with_stylesheet(b"<?xml version='1.0' encoding='UTF-8'?>\n<rss/>")
@@ -255,8 +256,8 @@ def test_a_browser_gets_xml_feeds_as_xml_with_the_stylesheet() -> None:
     feed = FeedBytes(body=doc, etag='"x"', last_modified="Tue, 01 Dec 2026 00:00:00 GMT", last_modified_ts=0)
     browser = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
     assert reply(browser, feed, "rss").headers["Content-Type"] == "application/xml; charset=utf-8"
-    assert reply({"accept": "*/*"}, feed, "rss").headers["Content-Type"] == CONTENT_TYPES["rss"]
-    assert reply(browser, feed, "json").headers["Content-Type"] == CONTENT_TYPES["json"]
+    assert reply({"accept": "*/*"}, feed, "rss").headers["Content-Type"] == formats.get("rss").media_type
+    assert reply(browser, feed, "json").headers["Content-Type"] == formats.get("json").media_type
     assert "Accept" in reply({}, feed, "atom").headers["Vary"]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from collections.abc import Sequence
 from email.utils import formatdate
 
 import redis
@@ -73,9 +74,10 @@ class FeedStore:
             return None
         return _stored(etag, lm, body, gz)
 
-    def has_feed(self, feed: str, fmt: str) -> bool:
-        with guarded(f"check feed {feed}.{fmt}"):
-            return bool(self.r.exists(key("feed", feed, fmt)))
+    def has_feeds(self, feed: str, fmts: Sequence[str]) -> bool:
+        """True when ``feed`` is stored in every one of ``fmts``."""
+        with guarded(f"check feed {feed}"):
+            return int(self.r.exists(*(key("feed", feed, fmt) for fmt in fmts))) == len(fmts)
 
 
 def _stored(etag: bytes, lm: bytes, body: bytes | None, gz: bytes | None) -> StoredFeed:

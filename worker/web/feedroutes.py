@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
+from feeds import formats
 from feeds.serve import reply, split_name
 from worker.geo import merged_headers, strict_variant
 from worker.runtime import Runtime
@@ -37,7 +38,7 @@ def _not_found(detail: str) -> ApiError:
 def _parse(name: str, what: str) -> tuple[str, str]:
     parsed = split_name(name)
     if parsed is None:
-        raise _not_found(f"'{name}' is not a feed: expected {what}.rss, {what}.atom or {what}.json")
+        raise _not_found(f"'{name}' is not a feed: expected {formats.expected_names(what)}")
     return parsed
 
 
@@ -68,7 +69,8 @@ def locate(
         audience, section = parts[0], parts[1]
         number, fmt = _parse(parts[3], "PAGE")
         if not (number.isascii() and number.isdigit()) or int(number) < 1:
-            raise _not_found(f"'{parts[3]}' is not an archive page: expected PAGE.{fmt}, PAGE >= 1")
+            expected = formats.get(fmt).file_name("PAGE")
+            raise _not_found(f"'{parts[3]}' is not an archive page: expected {expected}, PAGE >= 1")
         page = int(number)
     else:
         raise _not_found("no such feed: expected /feeds/AUDIENCE/SECTION.FORMAT")
@@ -97,7 +99,8 @@ def _links(rt: Runtime, feed: str, fmt: str, page: int | None) -> str:
     hubs = [] if page is not None else rt.settings.hubs
     parts = [f'<{hub}>; rel="hub"' for hub in hubs]
     # Percent-encoded: a header is latin-1, and a section's slug may be Cyrillic (it was a 500).
-    parts.append(f'<{rt.settings.base_url}/feeds/{quote(name, safe="/")}.{fmt}>; rel="self"')
+    path = quote(formats.get(fmt).file_name(name), safe="/")
+    parts.append(f'<{rt.settings.base_url}/feeds/{path}>; rel="self"')
     return ", ".join(parts)
 
 
@@ -118,7 +121,7 @@ def _serve(request: Request, *parts: str) -> Response:
         raise ApiError(
             404,
             "not_found",
-            f"feed {target.feed}.{target.fmt} has not been rendered yet",
+            f"feed {formats.get(target.fmt).file_name(target.feed)} has not been rendered yet",
             {"Retry-After": "2"},
         )
     r = reply(req, stored, target.fmt, vary=target.vary, public=target.public, links=target.links)
