@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SourceFormat = Literal["text", "html", "json"]
+SourceFormat = Literal["text", "html", "json", "ninjs"]
 EventType = Literal["article.published", "article.updated", "article.withdrawn"]
 PubStatus = Literal["usable", "withheld", "canceled"]
 EVENT_TYPES: tuple[EventType, ...] = ("article.published", "article.updated", "article.withdrawn")

@@ -8,7 +8,7 @@ from typing import NoReturn
 
 import typer
 
-FORMATS = ("auto", "text", "html", "json")
+FORMATS = ("auto", "text", "html", "json", "ninjs")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -23,7 +23,7 @@ def resolve_format(fmt: str, body: str, path: Path | None = None) -> str:
     if fmt != "auto":
         return fmt
     suffix = path.suffix.lower() if path else ""
-    if suffix == ".json":
+    if suffix == ".json":  # CMS JSON or ninjs: normalize tells them apart by their shape
         return "json"
     if suffix in (".html", ".htm"):
         return "html"

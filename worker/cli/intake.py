@@ -32,7 +32,7 @@ def _files(paths: list[Path]) -> list[Path]:
 
 def ingest(
     paths: list[Path] = typer.Argument(..., help="Files, or folders whose files are all sent."),
-    fmt: str = typer.Option("auto", "--format", help="auto | text | html | json"),
+    fmt: str = typer.Option("auto", "--format", help="auto | text | html | json | ninjs"),
     source: str | None = typer.Option(None, help="Publisher id for inputs that lack one."),
     wait: bool = typer.Option(False, "--wait", help="Return once every article is published."),
     timeout: float = typer.Option(600, help="With --wait: give up after this many seconds."),

@@ -60,8 +60,8 @@ for command in (
 
 @app.command()
 def normalize(
-    path: Path = typer.Argument(..., help="A file: scraped page text, an HTML page, or CMS JSON."),
-    fmt: str = typer.Option("auto", "--format", help="auto | text | html | json"),
+    path: Path = typer.Argument(..., help="A file: page text, an HTML page, CMS JSON or an IPTC ninjs item."),
+    fmt: str = typer.Option("auto", "--format", help="auto | text | html | json | ninjs"),
     source: str | None = typer.Option(None, help="Publisher id when the input lacks one, e.g. rferl."),
     url: str | None = typer.Option(None, help="Canonical URL when the input lacks one."),
     published_at: str | None = typer.Option(

@@ -71,9 +71,10 @@ def load_json_object(document: str) -> dict[str, Any]:
     return data
 
 
-def parse_cms(document: str, caller_url: str | None = None) -> Draft:
-    """The article of a CMS JSON document; relative URLs resolve against its ``url`` (else ``caller_url``)."""
-    data = load_json_object(document)
+def parse_cms(document: str | dict[str, Any], caller_url: str | None = None) -> Draft:
+    """The article of a CMS JSON document (its text, or the object already loaded); relative URLs
+    resolve against its ``url`` (else ``caller_url``)."""
+    data = document if isinstance(document, dict) else load_json_object(document)
     try:
         cms = CmsArticle.model_validate(data)
     except ValidationError as exc:
@@ -99,7 +100,7 @@ def parse_cms(document: str, caller_url: str | None = None) -> Draft:
         updated_at=_date(cms.updated_at, "updated_at"),
         section=_plain(cms.section),
         tags=[html.unescape(t) for t in _as_list(cms.tags)],
-        summary=" ".join(_paragraphs(cms.summary)) or None,
+        summary=" ".join(text_paragraphs(cms.summary)) or None,
         url=cms.url,
         guid=str(guid).strip() or None if guid is not None else None,
         source=cms.source or cms.publisher,
@@ -176,7 +177,7 @@ def _pub_status(value: str | None) -> str:
     return status
 
 
-def _paragraphs(value: str | None) -> list[str]:
+def text_paragraphs(value: str | None) -> list[str]:
     """Paragraphs of a text field: HTML when it looks like markup, else blank-line separated text."""
     if not value or not value.strip():
         return []
@@ -195,7 +196,7 @@ def _body(cms: CmsArticle) -> list[str]:
         raise NormalizeError("json: no article body (expected 'body_html', 'body_text', 'body' or 'content')")
     if cms.body_html and cms.body_html.strip():
         return html_to_paragraphs(cms.body_html)
-    return next((p for p in map(_paragraphs, present) if p), [])
+    return next((p for p in map(text_paragraphs, present) if p), [])
 
 
 def _markup(cms: CmsArticle) -> str | None:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from worker.models import Article, Notice, Publisher, RawInput
 from worker.normalize import hygiene, limits
-from worker.normalize.cms import parse_cms
+from worker.normalize.cms import load_json_object, parse_cms
 from worker.normalize.dates import parse_date
 from worker.normalize.detect import remove_notices
 from worker.normalize.draft import Draft
@@ -16,6 +16,8 @@ from worker.normalize.html import parse_html
 from worker.normalize.identity import article_id, content_hash, fallback_key, slug
 from worker.normalize.image import lead_image
 from worker.normalize.language import detect_language, normalize_tag
+from worker.normalize.ninjs import parse_ninjs
+from worker.normalize.sniff import is_ninjs
 from worker.normalize.structure import finish
 from worker.normalize.text import parse_text
 from worker.normalize.urls import canonical_url, optional_canonical_url
@@ -25,6 +27,7 @@ _NO_BODY = {
     "text": "text: no article text found (only a headline and a byline)",
     "html": "html: no article text found in the page",
     "json": "json: the article body is empty",
+    "ninjs": "ninjs: the item's body is empty",
 }
 # Hosts whose publisher is known without configuration (suffix match on the host name).
 _KNOWN_HOSTS = {"rferl.org": "rferl"}
@@ -70,11 +73,11 @@ def normalize(
     caller_embargo = _caller_date(raw.embargoed_until, "embargoed_until")
     caller_expiry = _caller_date(raw.expires_at, "expires_at")
 
-    draft, found = _extract(raw.format, body, notices, caller_url)
+    kind, draft, found = _extract(raw.format, body, notices, caller_url)
 
     title = hygiene.clean_text(draft.title)
     if not title:
-        raise NormalizeError(f"{raw.format}: no headline found")
+        raise NormalizeError(f"{kind}: no headline found")
     figure = None
     if draft.html is not None:  # a structured body (HTML page, CMS markup)
         body_html, paragraphs, in_body, figure = finish(draft.html, title, notices)
@@ -83,13 +86,13 @@ def normalize(
         paragraphs = [
             p for p in hygiene.clean_paragraphs(draft.paragraphs) if p.casefold() != title.casefold()
         ]
-        if raw.format != "text":
+        if kind != "text":
             paragraphs, found = remove_notices(paragraphs, notices)
         body_html = hygiene.paragraphs_to_html(paragraphs)
     if not paragraphs:
-        raise NormalizeError(_NO_BODY[raw.format])
+        raise NormalizeError(_NO_BODY[kind])
 
-    url = _url(draft.url, raw.format == "html") or caller_url
+    url = _url(draft.url, kind != "json") or caller_url
     image = lead_image(draft.image, url, figure)
     stated_date = draft.published_at or caller_date
     published_at = stated_date or received_at
@@ -130,15 +133,20 @@ def normalize(
 
 def _extract(
     fmt: str, body: str, notices: Sequence[Notice], caller_url: str | None
-) -> tuple[Draft, list[str]]:
+) -> tuple[str, Draft, list[str]]:
+    """``(the shape it was, the draft, notices found)``: a JSON object is ninjs by its shape
+    (``sniff.is_ninjs``) whether it came as ``json`` or ``ninjs``, else CMS JSON."""
     if fmt == "html":
         draft = parse_html(body, caller_url, notices)
-        return draft, list(draft.detected_notices)
-    if fmt == "json":
-        return parse_cms(body, caller_url), []
+        return fmt, draft, list(draft.detected_notices)
+    if fmt in ("json", "ninjs"):
+        data = load_json_object(body)
+        if fmt == "ninjs" or is_ninjs(data):
+            return "ninjs", parse_ninjs(data, caller_url), []
+        return fmt, parse_cms(data, caller_url), []
     lines = [line for line in map(hygiene.clean_text, hygiene.split_lines(body)) if line]
     lines, found = remove_notices(lines, notices)
-    return parse_text(lines), found
+    return fmt, parse_text(lines), found
 
 
 def _url(value: str | None, lenient: bool) -> str | None:
