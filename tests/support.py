@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -361,3 +362,27 @@ def command_paths() -> list[list[str]]:
 
     walk(group, [])
     return paths
+
+
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[!#-;=?-\[\]_a-z~%]*$")  # RFC 3986 characters only
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
+
+
+def ninjs_schema_path() -> Path:
+    """IPTC's ninjs 3.1 schema (CC BY 4.0): the shared copy beside the repository, else the copy
+    kept with the tests (``tests/data/ninjs/schema/``)."""
+    name = "ninjs-schema_3.1.json"
+    shared = ROOT.parent / "shared" / "schemas" / name
+    return shared if shared.exists() else ROOT / "tests" / "data" / "ninjs" / "schema" / name
+
+
+def ninjs_errors(doc: Any) -> list[str]:
+    """Every way ``doc`` fails IPTC's ninjs 3.1 schema, formats (``uri``, ``date-time``) checked too."""
+    import jsonschema
+
+    checker = jsonschema.FormatChecker(formats=())
+    checker.checks("uri")(lambda v: not isinstance(v, str) or bool(_URI.match(v)))
+    checker.checks("date-time")(lambda v: not isinstance(v, str) or bool(_DATE_TIME.match(v)))
+    schema = json.loads(ninjs_schema_path().read_text("utf-8"))
+    validator = jsonschema.Draft202012Validator(schema, format_checker=checker)
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(doc)]

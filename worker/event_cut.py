@@ -12,12 +12,17 @@ An event over ``SYNDICATE_WEBHOOK_PAYLOAD_CAP`` bytes is cut field by field unti
 A cut event says so: ``data.truncated`` lists the fields cut, in order, and
 ``data.article.truncated`` is ``true``; the receiver fetches the article from its ``url``.
 An event within the cap is never touched.
+
+Another form of the article (a ninjs document) brings its own :class:`CutRules`: its order, the
+fields never cut, no ``truncated`` mark inside a document whose schema has none, cut fields left
+out rather than emptied, and what stands for a cut field (the notices alone for a cut body).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 CUT_ORDER: tuple[str, ...] = ("body_html", "body_text", "summary", "tags", "authors")
@@ -31,7 +36,29 @@ ELLIPSIS = "…"
 Dump = Callable[[dict[str, Any], list[str]], bytes]
 
 
-def fit_event(article: dict[str, Any], dump: Dump, cap: int, *, order: Sequence[str] = CUT_ORDER) -> bytes:
+@dataclass(frozen=True)
+class CutRules:
+    """How one form of the article is cut (the defaults: the contract's JSON article)."""
+
+    order: Sequence[str] = CUT_ORDER
+    kept: Sequence[str] = KEPT_TO_LAST
+    shortened: str = SHORTENED  # "" : no string field is shortened
+    drop_all: bool = False  # True: every cut field is left out (else only ``_DROPPED`` ones)
+    mark: bool = True  # ``article["truncated"] = True``
+    replacements: Mapping[str, Any] = field(default_factory=dict)  # what stands for a cut field
+
+
+JSON_RULES = CutRules()
+
+
+def fit_event(
+    article: dict[str, Any],
+    dump: Dump,
+    cap: int,
+    *,
+    order: Sequence[str] | None = None,
+    rules: CutRules = JSON_RULES,
+) -> bytes:
     """``dump(article, cut)`` as it is, or with fields cut in the documented order until it fits.
 
     ``dump`` writes the whole event for an article dict and the list of fields cut; ``article``
@@ -42,7 +69,12 @@ def fit_event(article: dict[str, Any], dump: Dump, cap: int, *, order: Sequence[
     if len(body) <= cap:
         return body
     cut: list[str] = []
-    article["truncated"] = True
+    if rules.mark:
+        article["truncated"] = True
+    shortened = rules.shortened
+
+    def cut_field(name: str) -> bool:
+        return _cut(article, name, cut, rules)
 
     def attempt() -> bytes:
         return dump(article, cut)
@@ -54,17 +86,19 @@ def fit_event(article: dict[str, Any], dump: Dump, cap: int, *, order: Sequence[
         """Fits as it is, or once the title is shortened."""
         if len(attempt()) <= cap:
             return True
-        return isinstance(article.get(SHORTENED), str) and _shorten(article, SHORTENED, attempt, cap, cut)
+        if not shortened or not isinstance(article.get(shortened), str):
+            return False
+        return _shorten(article, shortened, attempt, cap, cut)
 
-    for name in order:
-        if _cut(article, name, cut) and fits():
+    for name in rules.order if order is None else order:
+        if cut_field(name) and fits():
             return attempt()
     if fits_with_title():
         return attempt()
-    rest = [k for k in article if k not in (*KEPT_TO_LAST, SHORTENED, "truncated") and _has(article, k)]
+    rest = [k for k in article if k not in (*rules.kept, shortened, "truncated") and _has(article, k)]
     rest.sort(key=lambda k: -len(json.dumps(article[k], ensure_ascii=False)))
     for name in rest:
-        if _cut(article, name, cut) and fits_with_title():
+        if cut_field(name) and fits_with_title():
             return attempt()
     notices = article.get("notices")
     if isinstance(notices, list) and notices:
@@ -78,7 +112,7 @@ def fit_event(article: dict[str, Any], dump: Dump, cap: int, *, order: Sequence[
         cut.append("notices")
         if fits_with_title():
             return attempt()
-    if _cut(article, SHORTENED, cut) and fits():
+    if shortened and cut_field(shortened) and fits():
         return attempt()
     if isinstance(article.get("id"), str) and article["id"]:
         _shorten(article, "id", attempt, cap, cut)
@@ -89,12 +123,16 @@ def _has(article: dict[str, Any], name: str) -> bool:
     return name in article and article[name] not in ("", [], {}, None)
 
 
-def _cut(article: dict[str, Any], name: str, cut: list[str]) -> bool:
+def _cut(article: dict[str, Any], name: str, cut: list[str], rules: CutRules = JSON_RULES) -> bool:
     """Empty ``name`` (``body_html``: leave it out); False when there was nothing to cut."""
-    if not _has(article, name):
+    if not _has(article, name) or article[name] == rules.replacements.get(name):
         return False
     value = article[name]
-    if name in _DROPPED:
+    if name in rules.replacements:
+        article[name] = rules.replacements[name]
+        if not _has(article, name):
+            del article[name]
+    elif rules.drop_all or name in _DROPPED:
         del article[name]
     elif isinstance(value, list):
         article[name] = []

@@ -11,12 +11,11 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
 from feeds.meta import slugify
-from worker.events import delivery_id, event_body, event_id
+from worker.events import fan_out
 from worker.models import (
     Article,
     Audience,
     AudienceArticle,
-    Delivery,
     EventType,
     Notice,
     Publisher,
@@ -24,7 +23,6 @@ from worker.models import (
 )
 from worker.notices import audience_view
 from worker.storage.articles import IngestCommit, StoredArticle
-from worker.webhooks.signing import stable_message_id
 
 
 def feed_keys(audience: str, section: str | None) -> list[str]:
@@ -86,28 +84,14 @@ def plan_ingest(
         if event is None or (revisit and event == "article.updated"):
             continue
         shown = view or AudienceArticle(audience=aid, article=article, notices=[])
-        eid = event_id(article.id, version, event, aid)
         matching = [s for s in subscriptions.get(aid, ()) if _wants(s, event, slug)]
         if not matching:
             continue
-        commit.payloads[eid] = event_body(event, shown, at, payload_cap=payload_cap)
+        # One body per form the subscriptions ask for (JSON article, ninjs), one delivery each.
+        payloads, deliveries = fan_out(event, shown, matching, at, version=version, payload_cap=payload_cap)
+        commit.payloads.update(payloads)
         commit.events += 1
-        for sub in matching:
-            commit.deliveries.append(
-                Delivery(
-                    id=delivery_id(eid, sub.id),
-                    event_id=eid,
-                    webhook_id=stable_message_id(eid, sub.id),
-                    subscription_id=sub.id,
-                    type=event,
-                    audience=aid,
-                    article_id=article.id,
-                    payload_key=eid,
-                    created_at=at,
-                    updated_at=at,
-                    next_attempt_at=at,
-                )
-            )
+        commit.deliveries.extend(deliveries)
     if revisit and set(commit.audiences) == was_visible:
         return None
     if not commit.audiences:

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 SourceFormat = Literal["text", "html", "json", "ninjs"]
 EventType = Literal["article.published", "article.updated", "article.withdrawn"]
 PubStatus = Literal["usable", "withheld", "canceled"]
+# What ``data.article`` of a subscription's events is: the contract's JSON article, or ninjs 3.1.
+PayloadFormat = Literal["json", "ninjs"]
 EVENT_TYPES: tuple[EventType, ...] = ("article.published", "article.updated", "article.withdrawn")
 
 
@@ -179,6 +181,7 @@ class Subscription(BaseModel):
     sections: list[str] = Field(default_factory=list)
     events: list[EventType] = Field(default_factory=lambda: list(EVENT_TYPES))
     rate_limit: int | None = None
+    format: PayloadFormat = "json"
     enabled: bool = True
     disabled_reason: str | None = None
     created_at: datetime

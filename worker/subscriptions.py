@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from worker.models import EVENT_TYPES, Delivery, EventType, Subscription
+from worker.models import EVENT_TYPES, Delivery, EventType, PayloadFormat, Subscription
 from worker.net.ssrf import ForbiddenTarget, check_url
 from worker.runtime import Nudger, Runtime
 from worker.settings import PRIVATE_TARGETS_HINT
@@ -32,6 +32,10 @@ class SubscriptionIn(BaseModel):
     sections: list[str] = Field(default_factory=list)
     events: list[EventType] = Field(default_factory=lambda: list(EVENT_TYPES))
     rate_limit: int | None = Field(default=None, ge=1, le=10_000, description="requests per second")
+    format: PayloadFormat = Field(
+        default="json",
+        description="data.article of its events: the JSON article (json) or IPTC ninjs 3.1 (ninjs)",
+    )
 
 
 class SubscriptionPatch(BaseModel):
@@ -42,6 +46,7 @@ class SubscriptionPatch(BaseModel):
     sections: list[str] | None = None
     events: list[EventType] | None = None
     rate_limit: int | None = Field(default=None, ge=1, le=10_000)
+    format: PayloadFormat | None = None
     enabled: bool | None = None
 
 
@@ -76,6 +81,7 @@ def create(rt: Runtime, data: SubscriptionIn) -> tuple[Subscription, str]:
         sections=data.sections,
         events=data.events or list(EVENT_TYPES),
         rate_limit=data.rate_limit,
+        format=data.format,
         created_at=datetime.now(UTC),
         secrets=[secret],
     )

@@ -35,10 +35,13 @@ def add(
         "", "--events", "-e", help="Comma-separated: article.published,article.updated,..."
     ),
     rate_limit: int | None = typer.Option(None, "--rate-limit", help="Requests per second at most."),
+    fmt: str = typer.Option(
+        "json", "--format", help="json (the JSON article) or ninjs (data.article: IPTC ninjs 3.1)."
+    ),
 ) -> None:
     """Add a subscription; prints {"id", "secret"} (the secret is shown only now).
 
-    Example: `syndicate subscriptions add https://partner.example/hooks --audience ru`
+    Example: `syndicate subscriptions add https://partner.example/hooks --audience ru --format ninjs`
     """
     from worker import subscriptions as subs
 
@@ -48,6 +51,7 @@ def add(
         "audience": audience,
         "sections": section,
         "rate_limit": rate_limit,
+        "format": fmt,
     }
     if events:
         fields["events"] = [e.strip() for e in events.split(",") if e.strip()]
