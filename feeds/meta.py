@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from feeds import formats
+from feeds.feedkey import FeedKey
 from feeds.formats import FeedFormat
 
 GENERATOR = "syndicate"
-
-_SLUG_SEPARATORS = re.compile(r"[\W_]+")
-
-
-def slugify(section: str) -> str:
-    """The URL form of a section: lower case, runs of other characters as ``-``, no dashes at the ends.
-
-    Letters and digits of any script are kept (``Afghanistan/Pakistan`` -> ``afghanistan-pakistan``).
-    """
-    text = unicodedata.normalize("NFKC", section).lower()
-    return _SLUG_SEPARATORS.sub("-", text).strip("-")
 
 
 class FeedMeta(BaseModel):
@@ -53,14 +39,11 @@ class FeedMeta(BaseModel):
 
     def url(self, fmt: FeedFormat) -> str:
         """The feed's own URL in ``fmt`` (its rel=self)."""
-        if self.page is not None:
-            return self.page_url(self.page, fmt)
-        return f"{self.base_url}/feeds/{formats.get(fmt).file_name(f'{self.audience}/{self.section}')}"
+        return FeedKey(self.audience, self.section, self.page).url(self.base_url, fmt)
 
     def page_url(self, page: int, fmt: FeedFormat) -> str:
         """The URL of archive page ``page`` of this feed (RFC 5005 ``prev-archive`` targets)."""
-        stem = f"{self.audience}/{self.section}/archive/{page}"
-        return f"{self.base_url}/feeds/{formats.get(fmt).file_name(stem)}"
+        return FeedKey(self.audience, self.section, page).url(self.base_url, fmt)
 
     @property
     def home_url(self) -> str:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, ValidationErr
 from worker.config_publishers import load_publishers
 from worker.config_yaml import ConfigError, LineLoader, LineMap, LineSeq, new_map
 from worker.models import Audience, Notice, NoticeText, Publisher
+from worker.names import region_code
 
 __all__ = ["Config", "ConfigError", "Source", "load_config", "region_problem"]
 
@@ -111,7 +112,7 @@ def region_problem(code: object) -> str | None:
     """Why ``code`` is not an ISO 3166-1 alpha-2 or ISO 3166-2 code (``None`` when it is one)."""
     if not isinstance(code, str):
         return f"region code {code!r} is not a string {_REGION_HINT}"
-    upper = code.strip().upper()
+    upper = region_code(code)
     if "-" in upper and pycountry.subdivisions.get(code=upper) is not None:
         return None
     if len(upper) == 2 and pycountry.countries.get(alpha_2=upper) is not None:
@@ -217,9 +218,9 @@ class _File:
             problem = region_problem(code)
             if problem:
                 self.fail(line, f"{what}: {problem}")
-            if code.strip().upper() in codes:
-                self.fail(line, f"{what}: region {code.strip().upper()!r} listed twice")
-            codes.append(code.strip().upper())
+            if region_code(code) in codes:
+                self.fail(line, f"{what}: region {region_code(code)!r} listed twice")
+            codes.append(region_code(code))
         return codes
 
     def language(self, value: Any, line: int, what: str) -> None:

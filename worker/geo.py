@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 
 from worker.models import Audience
+from worker.names import region_code
 from worker.notices import resolve_audience
 
 log = logging.getLogger("syndicate.geo")
@@ -53,7 +54,7 @@ def geo_codes(names: Sequence[str], headers: Mapping[str, str]) -> tuple[str | N
     country: str | None = None
     subdivision: str | None = None
     for name in names:
-        value = (headers.get(name) or "").strip().upper()
+        value = region_code(headers.get(name) or "")
         if "," in value:
             _untrusted(name, value)
             continue
@@ -82,14 +83,14 @@ def audience_from_headers(
 
 def claimed_subdivisions(audiences: Sequence[Audience], country: str, audience: Audience) -> list[str]:
     """The subdivisions of ``country`` that audiences other than ``audience`` list."""
-    prefix = country.upper() + "-"
+    prefix = region_code(country) + "-"
     return sorted(
         {
-            r.upper()
+            region_code(r)
             for a in audiences
             if a.id != audience.id
             for r in a.regions
-            if r.upper().startswith(prefix)
+            if region_code(r).startswith(prefix)
         }
     )
 
@@ -100,7 +101,7 @@ def strict_countries(audiences: Sequence[Audience], audience: Audience) -> list[
 
     Under ``SYNDICATE_GEO_UNKNOWN_SUBDIVISION=strict`` each gets its own variant of the audience's
     current feeds (``global/all~ua``) without the articles withheld in those subdivisions."""
-    countries = {r.split("-", 1)[0].upper() for a in audiences for r in a.regions if "-" in r}
+    countries = {region_code(r).split("-", 1)[0] for a in audiences for r in a.regions if "-" in r}
     return sorted(
         c
         for c in countries
@@ -118,4 +119,5 @@ def strict_variant(
     audience = resolve_audience(audiences, country, subdivision)
     if not strict or subdivision or not country:
         return audience, None
-    return audience, (country.lower() if country.upper() in strict_countries(audiences, audience) else None)
+    strict_here = region_code(country) in strict_countries(audiences, audience)
+    return audience, (country.lower() if strict_here else None)

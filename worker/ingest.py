@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
-from feeds.meta import slugify
+from feeds.feedkey import FeedKey
 from worker.events import fan_out
 from worker.models import (
     Article,
@@ -21,14 +21,16 @@ from worker.models import (
     Publisher,
     Subscription,
 )
+from worker.names import section_slug
 from worker.notices import audience_view
 from worker.storage.articles import IngestCommit, StoredArticle
 
 
-def feed_keys(audience: str, section: str | None) -> list[str]:
-    keys = [f"{audience}/all"]
+def feed_keys(audience: str, section: str | None) -> list[FeedKey]:
+    """The current feeds an article of ``section`` is in: every section's, and its own."""
+    keys = [FeedKey(audience)]
     if section:
-        keys.append(f"{audience}/{slugify(section)}")
+        keys.append(FeedKey.of_section(audience, section))
     return keys
 
 
@@ -59,7 +61,7 @@ def plan_ingest(
     version = 1 if previous is None else previous.version + 1
     was_visible = set(previous.audiences) if previous else set()
     score = (article.published_at or at).timestamp()
-    slug = slugify(article.section) if article.section else None
+    slug = section_slug(article.section) if article.section else None
     old_section = previous.article.section if previous else None
     commit = IngestCommit(article=article, version=version, status="published")
     if slug and article.section:
@@ -68,12 +70,12 @@ def plan_ingest(
         aid = audience.id
         view = audience_view(article, audience, audiences, notices, today, publishers)
         keys = feed_keys(aid, article.section)
-        commit.dirty.extend(keys)
+        commit.dirty.extend(str(k) for k in keys)
         if old_section and old_section != article.section:
-            stale = feed_keys(aid, old_section)[1]
-            commit.index_remove.append(f"{aid}:{stale.split('/', 1)[1]}")
-            commit.dirty.append(stale)
-        suffixes = [k.replace("/", ":", 1) for k in keys]
+            stale = FeedKey.of_section(aid, old_section)
+            commit.index_remove.append(stale.index)
+            commit.dirty.append(str(stale))
+        suffixes = [k.index for k in keys]
         if view is None:
             commit.index_remove.extend(suffixes)
         else:
@@ -114,4 +116,4 @@ def _wants(sub: Subscription, event: EventType, slug: str | None) -> bool:
         return False
     if not sub.sections:
         return True
-    return slug is not None and slug in {slugify(s) for s in sub.sections}
+    return slug is not None and slug in {section_slug(s) for s in sub.sections}

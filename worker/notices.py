@@ -12,11 +12,11 @@ subdivision, else the one listing the reader's country, else the default audienc
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 
 from worker.models import Article, AttachedNotice, Audience, AudienceArticle, Notice, Publisher
+from worker.names import region_code, section_slug
 from worker.publishers import same_publisher
 
 
@@ -33,7 +33,7 @@ def in_force(notice: Notice, today: date) -> bool:
 
 def regions_meet(first: str, second: str) -> bool:
     """Equal codes, or a country and one of its subdivisions (``UA`` / ``UA-43``), in either order."""
-    a, b = _norm(first), _norm(second)
+    a, b = region_code(first), region_code(second)
     return a == b or (_is_sub(a) != _is_sub(b) and _country(a) == _country(b))
 
 
@@ -97,10 +97,10 @@ def withheld_regions(
     """Where ``article`` must not be shown: its own ``restricted_regions``, plus the regions of every
     ``withhold: true`` notice that covers it (publisher, section and dates as in ``notice_applies``).
     """
-    regions = {_norm(code) for code in article.restricted_regions}
+    regions = {region_code(code) for code in article.restricted_regions}
     for notice in notices:
         if notice.withhold and _covers(notice, article, today, publishers):
-            regions.update(_norm(code) for code in notice.regions)
+            regions.update(region_code(code) for code in notice.regions)
     return regions
 
 
@@ -117,9 +117,9 @@ def audience_meets(audience: Audience, audiences: Sequence[Audience], regions: I
     restricted RU with ``ru`` listing RU: only ``ru`` does. A reader whose subdivision is unknown
     counts as being in their country only.
     """
-    others = {_norm(code) for other in audiences if other.id != audience.id for code in other.regions}
-    own = {_norm(code) for code in audience.regions}
-    for region in {_norm(code) for code in regions}:
+    others = {region_code(code) for other in audiences if other.id != audience.id for code in other.regions}
+    own = {region_code(code) for code in audience.regions}
+    for region in {region_code(code) for code in regions}:
         for mine in own:
             if mine == region or (_is_sub(mine) and not _is_sub(region) and _country(mine) == region):
                 return True
@@ -167,8 +167,8 @@ def resolve_audience(
     default audience (also for unknown or missing codes). A subdivision of another country than
     ``country`` is ignored; without ``country`` a full ``UA-43`` still counts.
     """
-    nation = _norm(country or "") or None
-    sub = _norm(subdivision or "") or None
+    nation = region_code(country or "") or None
+    sub = region_code(subdivision or "") or None
     if sub and _is_sub(sub):
         if nation and _country(sub) != nation:
             sub = None
@@ -177,7 +177,7 @@ def resolve_audience(
         sub = f"{nation}-{sub}" if nation else None
     for code in (sub, nation):
         for audience in config_audiences if code else ():
-            if code in {_norm(r) for r in audience.regions}:
+            if code in {region_code(r) for r in audience.regions}:
                 return audience
     for audience in config_audiences:
         if audience.default:
@@ -195,7 +195,9 @@ def _covers(notice: Notice, article: Article, today: date, publishers: Sequence[
         return False
     if not notice.sections:
         return True
-    return article.section is not None and _slug(article.section) in {_slug(s) for s in notice.sections}
+    if article.section is None:
+        return False
+    return section_slug(article.section) in {section_slug(s) for s in notice.sections}
 
 
 def _pick_language(notice: Notice, wanted: str) -> str:
@@ -205,14 +207,6 @@ def _pick_language(notice: Notice, wanted: str) -> str:
         if candidate in by_tag:
             return by_tag[candidate]
     return notice.default_language if notice.default_language in notice.texts else next(iter(notice.texts))
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[\W_]+", "-", text.lower()).strip("-")
-
-
-def _norm(code: str) -> str:
-    return code.strip().upper()
 
 
 def _is_sub(code: str) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from feeds.feedkey import ALL, FeedKey
 from worker.ingest import plan_ingest
 from worker.models import Article, RawInput
 from worker.normalize import NormalizeError, normalize
@@ -130,8 +131,8 @@ def sweep(rt: Runtime, nudge: Nudger) -> dict[str, int]:
 def mark_all_feeds_dirty(rt: Runtime) -> None:
     """Render every feed again (start-up and configuration changes: notices may differ)."""
     sections = list(rt.store.sections())
-    feeds = [f"{a.id}/{s}" for a in rt.config.audiences for s in ["all", *sections]]
-    rt.store.mark_dirty(feeds)
+    feeds = [FeedKey(a.id, s) for a in rt.config.audiences for s in [ALL, *sections]]
+    rt.store.mark_dirty([str(feed) for feed in feeds])
 
 
 def revisit(rt: Runtime, article_ids: list[str], nudge: Nudger) -> int:

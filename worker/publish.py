@@ -19,6 +19,7 @@ from pathlib import Path
 from celery.exceptions import SoftTimeLimitExceeded
 
 from feeds import formats
+from feeds.feedkey import FeedKey
 from feeds.meta import FeedMeta
 from feeds.render import render
 from worker.deadline import DeadlineExceeded, deadline
@@ -186,33 +187,30 @@ def _store_all(
         if rt.store.store_feed(feed, fmt, body):
             changed = True
             if rt.settings.export_dir is not None:
-                name = feed.split("/", 1)[1].replace("@", "/archive/")
-                export(rt.settings.export_dir, meta.audience, name, fmt, body)
+                export(rt.settings.export_dir, FeedKey.parse(feed), fmt, body)
     return changed
 
 
 def render_feed(rt: Runtime, feed: str) -> bool:
     """Render one feed (``audience/section``, or archive page ``audience/section@k``) in every
     format; True if the current feed's bytes changed."""
-    name, _, page_text = feed.partition("@")
-    audience_id, _, section = name.partition("/")
-    audience = rt.config.audience(audience_id)
+    key = FeedKey.parse(feed)
+    audience, section = rt.config.audience(key.audience), key.section
     if audience is None:
         return False
-    suffix = f"{audience_id}:{section}"
+    suffix = key.index
     full = rt.store.archive_full_pages(suffix)
-    if page_text:  # an archive page that lost an article (withdrawal): render it again
-        page = int(page_text)
-        if page <= full:
-            render_page(rt, audience, section, page)
+    if key.page is not None:  # an archive page that lost an article (withdrawal): render it again
+        if key.page <= full:
+            render_page(rt, audience, section, key.page)
         return False
     # Pages that became full since the last render: each is rendered once and then left alone.
     # They are stored before the current feed, so its prev-archive link never points at nothing.
     page = full
-    while page >= 1 and not rt.store.has_feeds(f"{feed}@{page}", formats.names()):
+    while page >= 1 and not rt.store.has_feeds(str(key.archive(page)), formats.names()):
         render_page(rt, audience, section, page)
         page -= 1
-    meta = feed_meta(rt, audience_id, section)
+    meta = feed_meta(rt, audience.id, section)
     assert meta is not None
     ids = rt.store.index_top(suffix, rt.settings.feed_window)
     # RFC 5005: the subscription document also holds every item not yet on a full archive page,
@@ -221,20 +219,21 @@ def render_feed(rt: Runtime, feed: str) -> bool:
     ids += [aid for aid in rt.store.archive_tail(suffix, full) if aid not in top]
     views = _views(rt, audience, ids)
     changed = _store_all(rt, feed, meta, views, full or None)
-    render_variants(rt, feed, audience, meta, views, _store_all)  # SYNDICATE_GEO_UNKNOWN_SUBDIVISION
+    render_variants(rt, key, audience, meta, views, _store_all)  # SYNDICATE_GEO_UNKNOWN_SUBDIVISION
     return changed
 
 
 def render_page(rt: Runtime, audience: Audience, section: str, page: int) -> None:
     meta = feed_meta(rt, audience.id, section, page)
     assert meta is not None
-    ids = rt.store.archive_ids(f"{audience.id}:{section}", page)
+    key = FeedKey(audience.id, section, page)
+    ids = rt.store.archive_ids(key.index, page)
     views = sorted(
         _views(rt, audience, ids),
         key=lambda v: v.article.published_at or datetime.min.replace(tzinfo=UTC),
         reverse=True,
     )
-    _store_all(rt, f"{audience.id}/{section}@{page}", meta, views, page - 1 or None)
+    _store_all(rt, str(key), meta, views, page - 1 or None)
 
 
 MAX_NAME_BYTES = 100  # an exported file name's part from the slug (file systems allow 255 bytes)
@@ -252,14 +251,15 @@ def export_name(part: str) -> str:
     return f"{head}-{digest}"
 
 
-def export(directory: Path, audience: str, section: str, fmt: str, body: bytes) -> Path:
+def export(directory: Path, feed: FeedKey, fmt: str, body: bytes) -> Path:
     """Write one feed as a static file, atomically (temp file + rename).
 
     The path is ``feeds/AUDIENCE/SECTION.EXT`` (archive pages ``SECTION/archive/K.EXT``), each part
     bounded by :func:`export_name`: a section of 200 Cyrillic letters (400 bytes) is longer than
     any file system's name limit, and such a feed is then served by the HTTP route only.
     """
-    name = "/".join(export_name(part) for part in section.split("/"))
+    audience, *parts = feed.export_path.split("/")
+    name = "/".join(export_name(part) for part in parts)
     target = directory / "feeds" / export_name(audience) / formats.get(fmt).file_name(name)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")

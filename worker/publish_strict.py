@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from feeds.feedkey import FeedKey
 from feeds.meta import FeedMeta
 from worker.geo import claimed_subdivisions, strict_countries
 from worker.models import Audience, AudienceArticle
@@ -18,13 +19,9 @@ from worker.notices import regions_meet, withheld_regions
 from worker.runtime import Runtime
 
 
-def variant_name(feed: str, country: str) -> str:
-    return f"{feed}~{country.lower()}"
-
-
 def render_variants(
     rt: Runtime,
-    feed: str,
+    feed: FeedKey,
     audience: Audience,
     meta: FeedMeta,
     views: list[AudienceArticle],
@@ -46,4 +43,4 @@ def render_variants(
                 for sub in subs
             )
         ]
-        store_all(rt, variant_name(feed, country), meta, kept, None)
+        store_all(rt, str(feed.with_variant(country)), meta, kept, None)

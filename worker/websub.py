@@ -11,6 +11,7 @@ import logging
 import time
 
 from feeds import formats
+from feeds.feedkey import FeedKey
 from worker.net.client import OutgoingError, request
 from worker.runtime import Runtime
 
@@ -20,7 +21,8 @@ PING_SECONDS = 10.0  # one try in all, however slowly the hub answers
 
 
 def feed_urls(base_url: str, feeds: list[str]) -> list[str]:
-    return [f"{base_url}/feeds/{f.file_name(feed)}" for feed in feeds for f in formats.all_formats()]
+    """The URL of every changed feed (``AUDIENCE/SECTION``) in every format: what hubs are told."""
+    return [FeedKey.parse(feed).url(base_url, fmt) for feed in feeds for fmt in formats.names()]
 
 
 def ping_hubs(rt: Runtime, feeds: list[str]) -> int:

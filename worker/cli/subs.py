@@ -9,6 +9,7 @@ import typer
 from pydantic import ValidationError
 
 from worker.cli.common import fail, runtime_or_fail
+from worker.names import section_slug
 
 subscriptions_app = typer.Typer(help="Manage webhook subscriptions.", no_args_is_help=True)
 
@@ -68,11 +69,9 @@ def add(
 
 def _warn_unknown_sections(rt, sections: list[str]) -> None:  # type: ignore[no-untyped-def]
     """Sections come with articles; one that no article has had yet is most likely a typo."""
-    from feeds.meta import slugify
-
     known = rt.store.sections()  # slug -> name
     for name in sections:
-        if slugify(name) not in known:
+        if section_slug(name) not in known:
             names = ", ".join(sorted(known.values())) or "none yet"
             sys.stderr.write(
                 f"syndicate: warning: --section '{name}': no article so far is in that section "

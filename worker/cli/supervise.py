@@ -17,6 +17,7 @@ import redis
 import requests
 
 from feeds import formats
+from feeds.feedkey import FeedKey
 from worker.settings import Settings
 
 STOP_WITHIN = 25.0
@@ -218,8 +219,8 @@ def print_summary(settings: Settings, base: str, token_file: Path | None) -> Non
     config = load_config(settings.config_dir)
     print("\nFeeds (open one in a browser, or subscribe with a feed reader):", flush=True)
     for audience in config.audiences:
-        for fmt in formats.all_formats():
-            print(f"  {base}/feeds/{fmt.file_name(f'{audience.id}/all')}")
+        for fmt in formats.names():
+            print(f"  {FeedKey(audience.id).url(base, fmt)}")
     print(f"\nAPI docs: {base}/docs   description: {base}/openapi.json")
     print(f"health: {base}/readyz   metrics: {base}/metrics")
     kept = f" (kept in {token_file}, the same on every start)" if token_file else ""

@@ -13,7 +13,7 @@ from worker.normalize.detect import remove_notices
 from worker.normalize.draft import Draft
 from worker.normalize.errors import NormalizeError
 from worker.normalize.html import parse_html
-from worker.normalize.identity import article_id, content_hash, fallback_key, slug
+from worker.normalize.identity import article_id, content_hash, fallback_key, id_prefix
 from worker.normalize.image import lead_image
 from worker.normalize.language import detect_language, normalize_tag
 from worker.normalize.ninjs import parse_ninjs
@@ -178,10 +178,10 @@ def _language(given: str | None, found: str | None, body_text: str) -> str:
 
 def _source(given: str | None, found: list[str], notices: Sequence[Notice], url: str | None) -> str:
     if given and given.strip():
-        return slug(given)
+        return id_prefix(given)
     publishers = {p for n in notices if n.id in found and len(n.publishers) == 1 for p in n.publishers}
     if len(publishers) == 1:
-        return slug(publishers.pop())
+        return id_prefix(publishers.pop())
     host = (url or "").split("/")[2] if url else ""
     for suffix, publisher in _KNOWN_HOSTS.items():
         if host == suffix or host.endswith("." + suffix):

@@ -12,8 +12,10 @@ from worker.models import iso_utc
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
-def slug(value: str) -> str:
-    """Lower case, runs of other characters as ``-``; ``unknown`` when nothing is left."""
+def id_prefix(value: str) -> str:
+    """The ASCII part an article id starts with (a source's or publisher's name): lower case, runs
+    of other characters as ``-``; ``unknown`` when nothing is left. Not a section slug (that is
+    ``worker.names.section_slug``, which keeps every script)."""
     return _NOT_SLUG.sub("-", value.lower()).strip("-") or "unknown"
 
 
@@ -23,7 +25,7 @@ def article_id(source: str, key: str) -> str:
     ``key`` is the item's guid, else its canonical URL, else :func:`fallback_key`.
     """
     digest = hashlib.sha256(f"{source}\n{key}".encode()).hexdigest()[:20]
-    return f"{slug(source)}-{digest}"
+    return f"{id_prefix(source)}-{digest}"
 
 
 def fallback_key(title: str, published_at: datetime | None, body_text: str = "") -> str:

@@ -10,6 +10,7 @@ from typing import Any
 import redis
 from redis.exceptions import WatchError
 
+from feeds.feedkey import FeedKey
 from worker.models import Article, Delivery
 from worker.storage.base import Acked, guarded, key, now, text
 
@@ -152,7 +153,7 @@ class ArticleStore(Acked):
             for suffix in commit.index_remove:
                 seq = p.zscore(key("arch", suffix), commit.article.id)
                 if seq is not None:
-                    pages.append(f"{suffix.replace(':', '/', 1)}@{archive_page(int(seq))}")
+                    pages.append(str(FeedKey.from_index(suffix).archive(archive_page(int(seq)))))
         return pages
 
     def _write_commit(self, p: Any, commit: IngestCommit) -> None:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
 from feeds import formats
+from feeds.feedkey import FeedKey
 from feeds.serve import reply, split_name
 from worker.geo import merged_headers, strict_variant
 from worker.runtime import Runtime
@@ -23,12 +23,15 @@ router = APIRouter(tags=["feeds"])
 
 @dataclass(frozen=True)
 class FeedTarget:
-    feed: str  # the stored feed: "ru/all", or "ru/all@3" for archive page 3
+    key: FeedKey  # the stored feed: ru/all, ru/all@3 for archive page 3, ru/all~ua for a variant
     fmt: str
     vary: list[str] | None = None  # request headers the answer depends on (the geo route's)
-    page: int | None = None
     public: bool = True  # Cache-Control: public (shared caches may keep it) or private
     links: str = ""  # the HTTP Link header: rel="hub" (current feeds) and rel="self" (WebSub)
+
+    @property
+    def feed(self) -> str:
+        return str(self.key)
 
 
 def _not_found(detail: str) -> ApiError:
@@ -82,25 +85,17 @@ def locate(
             return None
         if section not in known:
             raise _not_found(f"unknown section '{section}'")
-    feed = f"{audience}/{section}" if page is None else f"{audience}/{section}@{page}"
-    if variant:
-        feed += f"~{variant}"  # worker.publish_strict
-    return FeedTarget(
-        feed, fmt, vary, page, vary is None or rt.settings.geo_cache_public, _links(rt, feed, fmt, page)
-    )
+    key = FeedKey(audience, section, page, variant)  # a variant: worker.publish_strict
+    return FeedTarget(key, fmt, vary, vary is None or rt.settings.geo_cache_public, _links(rt, key, fmt))
 
 
-def _links(rt: Runtime, feed: str, fmt: str, page: int | None) -> str:
+def _links(rt: Runtime, key: FeedKey, fmt: str) -> str:
     """``Link: <hub>; rel="hub", <self>; rel="self"``: WebSub wants them in the HTTP answer; the
     self URL is the one the document gives (archive pages have no hubs, variants the audience's)."""
-    name = feed.split("~", 1)[0]
-    if page is not None:
-        name = name.replace("@", "/archive/")
-    hubs = [] if page is not None else rt.settings.hubs
+    hubs = [] if key.page is not None else rt.settings.hubs
     parts = [f'<{hub}>; rel="hub"' for hub in hubs]
     # Percent-encoded: a header is latin-1, and a section's slug may be Cyrillic (it was a 500).
-    path = quote(formats.get(fmt).file_name(name), safe="/")
-    parts.append(f'<{rt.settings.base_url}/feeds/{path}>; rel="self"')
+    parts.append(f'<{key.url(rt.settings.base_url, fmt, encoded=True)}>; rel="self"')
     return ", ".join(parts)
 
 
@@ -111,12 +106,11 @@ def _serve(request: Request, *parts: str) -> Response:
     assert target is not None  # feed_cache.sections() always answers (or raises)
     stored = rt.feed_cache.feed(target.feed, target.fmt)
     if stored is None:
-        if target.page is not None:
-            raise _not_found(
-                f"archive page {target.page} of {target.feed.split('@')[0]} does not exist (yet)"
-            )
-        if "~" in target.feed:  # a strict variant not rendered since the setting was turned on
-            rt.store.mark_dirty([target.feed.split("~", 1)[0]])
+        key = target.key
+        if key.page is not None:
+            raise _not_found(f"archive page {key.page} of {key.current} does not exist (yet)")
+        if key.variant:  # a strict variant not rendered since the setting was turned on
+            rt.store.mark_dirty([str(key.current)])
             request.app.state.nudger.publish()
         raise ApiError(
             404,
