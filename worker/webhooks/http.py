@@ -7,9 +7,10 @@ to the address it checked and checks the peer it actually connected to again. DN
 differently at delivery time than at subscription time, or from one lookup to the next: the
 connection uses only the answer it checked.
 
-``post`` sends through the urllib3 pool of the session's ``GuardedAdapter`` directly: the
-requests layer (request preparation, settings merge, cookies, hooks) cost about 40% of an
-attempt and gave deliveries nothing. Besides the connect and per-read timeouts, an attempt has
+``post`` takes a connection from the urllib3 pool of the session's ``GuardedAdapter`` and does
+the exchange on it itself (``worker.webhooks.exchange``): the requests layer, then urllib3's
+``urlopen`` and http.client's parsing, cost most of an attempt's CPU and gave deliveries nothing.
+Besides the connect and per-read timeouts, an attempt has
 a total deadline: a watchdog thread shuts the attempt's socket down when it passes, so a
 receiver that drips its answer a byte at a time cannot hold a delivery thread for long.
 """
@@ -23,19 +24,19 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.client import HTTPException
 from typing import Any
 
 import requests
-import urllib3
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 from urllib3 import exceptions as u3
-from urllib3.response import BaseHTTPResponse
 from urllib3.util import parse_url
 
 from worker.net import ssrf
 from worker.net.deadline import CURRENT, WATCHDOG, Deadline
 from worker.net.errors import describe_error
 from worker.net.guard import GuardedAdapter, make_session, targets
+from worker.webhooks.exchange import exchange, request_bytes
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ def _as_requests_error(exc: Exception) -> Exception:
         return requests.ReadTimeout(exc)
     if isinstance(exc, u3.LocationValueError):
         return requests.exceptions.InvalidURL(exc)
-    if isinstance(exc, u3.HTTPError | OSError):
+    if isinstance(exc, u3.HTTPError | OSError | HTTPException):  # HTTPException: a garbled answer
         return requests.ConnectionError(exc)
     return exc
 
@@ -106,8 +107,8 @@ def _tls_kwargs(scheme: str, verify: bool | str) -> dict[str, Any] | None:
 
 def _send(
     session: requests.Session, url: str, body: bytes, headers: Mapping[str, str], timeout: float
-) -> BaseHTTPResponse:
-    """POST through the pool of the session's GuardedAdapter: no redirects, no retries, streamed."""
+) -> tuple[int, dict[str, str], bytes]:
+    """POST on a connection of the session's GuardedAdapter pool: no redirects, no retries."""
     url = url.strip()
     adapter = session.get_adapter(url)
     if not isinstance(adapter, GuardedAdapter):
@@ -117,49 +118,34 @@ def _send(
     pool = adapter.poolmanager.connection_from_host(
         target.host, target.port, scheme, pool_kwargs=_tls_kwargs(scheme, session.verify)
     )
-    return pool.urlopen(
-        "POST",
-        target.request_uri,
-        body=body,
-        headers=dict(headers),
-        redirect=False,
-        retries=False,
-        assert_same_host=False,
-        preload_content=False,
-        decode_content=True,
-        timeout=urllib3.Timeout(connect=timeout, read=timeout),
-    )
-
-
-def _read_head(response: BaseHTTPResponse) -> str:
-    """The first 2 KB of the body; the connection goes back to the pool only if the body ended."""
-    data = b""
+    default_port = 443 if scheme == "https" else 80
+    host = target.host if target.port in (None, default_port) else f"{target.host}:{target.port}"
+    request = request_bytes("POST", host or "", target.request_uri, dict(headers), body)
+    conn = pool._get_conn()
+    reusable = False
     try:
-        data = response.read(MAX_BODY_BYTES, decode_content=True) or b""
-    except Exception as exc:  # the answer already counts; a broken body only loses the excerpt
-        log.debug("webhook response body unreadable: %s", exc)
+        conn.timeout = timeout  # the connect of a new connection, then each read
+        answer, reusable = exchange(conn, request, MAX_BODY_BYTES, timeout)
     finally:
-        if len(data) < MAX_BODY_BYTES and response.isclosed():
-            response.release_conn()  # the pool's _put_conn closes it if the deadline had passed
-        else:
-            response.close()
-    return data.decode("utf-8", errors="replace")
+        if not reusable:
+            conn.close()
+        pool._put_conn(conn)  # the pool's _put_conn closes it if the deadline had passed
+    return answer.status, answer.headers, answer.body
 
 
-def _result(response: BaseHTTPResponse, body: str, started: float) -> AttemptResult:
-    status = response.status
+def _result(status: int, head: Mapping[str, str], body: bytes, started: float) -> AttemptResult:
     error: str | None = None
     if 300 <= status < 400:
-        location = response.headers.get("location") or "(no Location)"
+        location = head.get("location") or "(no Location)"
         error = f"redirect to {location} not followed"
     elif not 200 <= status < 300:
         error = f"http status {status}"
-    retry_after = parse_retry_after(response.headers.get("retry-after")) if status in (429, 503) else None
+    retry_after = parse_retry_after(head.get("retry-after")) if status in (429, 503) else None
     return AttemptResult(
         ok=200 <= status < 300,
         status_code=status,
         duration_ms=(time.perf_counter() - started) * 1000,
-        response_body=body,
+        response_body=body.decode("utf-8", errors="replace"),
         error=error,
         retry_after=retry_after,
         gone=status == 410,
@@ -195,11 +181,8 @@ def post(
         ssrf.check_static(url, allow_private=allow_private)
         WATCHDOG.add(attempt)
         with targets(allow_private):
-            response = _send(session, url, body, headers, timeout)
-        if attempt.expired:  # the shutdown may have ended the headers early: what parsed is no answer
-            response.close()
-            raise TimeoutError
-        result = _result(response, _read_head(response), started)
+            status, head, excerpt = _send(session, url, body, headers, timeout)
+        result = _result(status, head, excerpt, started)
     except Exception as exc:
         attempt.stop()
         error = f"timeout after {total}s (total)" if attempt.passed else None
