@@ -153,3 +153,10 @@ def test_agency_items_in_are_valid_ninjs_out_and_read_back(name: str) -> None:
     assert back.authors == article.authors
     assert back.embargoed_until == article.embargoed_until and back.expires_at == article.expires_at
     assert (back.image.url if back.image else None) == (article.image.url if article.image else None)
+
+
+def test_syndicate_receive_describes_a_ninjs_event() -> None:
+    from worker.cli.receive import describe
+
+    body = event_body("article.published", view(), AT, payload_cap=256 * 1024, form="ninjs")
+    assert describe(body) == "article.published audience=ru id=rferl-1 'A story'"

@@ -202,3 +202,30 @@ def test_cms_json_is_not_taken_for_ninjs() -> None:
     cms = json.dumps({"title": "T", "body_text": "Body.", "guid": "g-1", "published_at": "2024-01-01"})
     assert detect_format(cms) == "json"
     assert normalize(RawInput(format="json", body=cms)).title == "T"
+
+
+def test_ap_bylines_and_summary_without_a_body() -> None:
+    a = _doc(bodies=None, bylines=[{"by": "By ZEKE MILLER", "title": "Associated Press"}], summary="Short.")
+    assert a.authors == ["Zeke Miller"]
+    assert a.body_text == "Short."
+
+
+def test_tt_body_html5() -> None:
+    a = _doc(bodies=None, body_html5="<p>Första stycket.</p><p>Andra.</p>", uri="tag:tt.se,2026:item-1")
+    assert a.body_html == "<p>Första stycket.</p>\n<p>Andra.</p>"
+    assert a.source == "tt"
+
+
+@pytest.mark.parametrize(
+    ("uri", "source"),
+    [
+        ("urn:newsml:dpa.com:20090101:1", "dpa"),
+        ("https://www.ntb.no/item/1", "ntb"),
+        ("ntb:2026-12-01-0042", "ntb"),
+        ("tag:tt.se,2026:item-1", "tt"),
+        ("http://news.bbc.co.uk/item/1", "bbc"),
+        ("urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e", "unknown"),
+    ],
+)
+def test_source_from_the_uri(uri: str, source: str) -> None:
+    assert _doc(uri=uri).source == source

@@ -42,8 +42,13 @@ def describe(body: bytes) -> str:
         event = json.loads(body)
         data = event.get("data") or {}
         article = data.get("article") or {}
-        title = str(article.get("title") or "")
-        return f"{event.get('type')} audience={data.get('audience')} id={article.get('id')} {title!r}"
+        title, aid = str(article.get("title") or ""), article.get("id")
+        if "uri" in article:  # a ninjs document (a subscription with "format": "ninjs")
+            heads = [h for h in article.get("headlines") or [] if isinstance(h, dict)]
+            title = str(heads[0].get("value") or "") if heads else ""
+            ids = [i.get("value") for i in article.get("altIds") or [] if i.get("role") == "article-id"]
+            aid = ids[0] if ids else article["uri"]
+        return f"{event.get('type')} audience={data.get('audience')} id={aid} {title!r}"
     except (ValueError, AttributeError):
         return f"{len(body)} bytes, not a JSON event"
 

@@ -44,6 +44,8 @@ _AND_WORDS = re.compile(r"\s+(?:und|og|och|et|en|и|/)\s+", re.IGNORECASE)
 _WRAPPED = re.compile(r"<(?:html|body)\b", re.IGNORECASE)
 _URL_ROLES = frozenset({"url", "web", "weburl", "canonical", "link", "permalink"})
 _SOURCE_ROLES = frozenset({"publisher", "originator", "source", "provider", "distributor"})
+_GENERIC_NIDS = frozenset({"uuid", "oid", "isbn", "issn", "ietf", "newsml", "publicid", "uri", "mrn"})
+_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "gov", "ac", "or", "ne"})
 _STATUSES: dict[str, PubStatus] = {
     "usable": "usable",
     "withheld": "withheld",
@@ -84,7 +86,7 @@ def parse_ninjs(doc: dict[str, Any], caller_url: str | None = None) -> Draft:
     )
     draft.published_at, draft.updated_at = _dates(doc)
     body = _body(doc)
-    descriptions = _texts(doc, "descriptions", ("description_html", "description_text"))
+    descriptions = _texts(doc, "descriptions", ("description_html", "description_text", "summary"))
     if body is None:  # an item with only descriptions: they are its text
         body = _pick(descriptions, _SUMMARY_ROLES)
     else:
@@ -144,7 +146,7 @@ def _texts(doc: dict[str, Any], array: str, flat: Iterable[str]) -> list[Text]:
     for name in flat:
         value = doc.get(name)
         if isinstance(value, str) and value.strip():
-            markup = name.endswith(("_html", "_xhtml")) or looks_like_html(value)
+            markup = name.endswith(("_html", "_html5", "_xhtml")) or looks_like_html(value)
             out.append((name.split("_")[0], value, markup))
     return [t for t in out if t[1].strip()]
 
@@ -164,7 +166,7 @@ def _pick(texts: list[Text], roles: tuple[str, ...], *, markup_first: bool = Fal
 
 
 def _body(doc: dict[str, Any]) -> Text | None:
-    bodies = _texts(doc, "bodies", ("body_html", "body_xhtml", "body_text"))
+    bodies = _texts(doc, "bodies", ("body_html", "body_html5", "body_xhtml", "body_text"))
     return _pick(bodies, ("main", "body", "html", "xhtml", "text", ""), markup_first=True)
 
 
@@ -233,10 +235,16 @@ def byline_names(value: str) -> list[str]:
 
 
 def _authors(doc: dict[str, Any]) -> list[str]:
+    """``by`` (1.x ``byline``; a list of them too), AP's ``bylines``, else Superdesk's ``authors``
+    and the ``people`` whose relation says they wrote it."""
     by = field(doc, "by") or doc.get("byline")
     if isinstance(by, str) and by.strip():
         return byline_names(by)
-    names: list[str] = []
+    lines = [*(by if isinstance(by, list) else []), *(doc.get("bylines") or [])]
+    lines = [line.get("by") if isinstance(line, dict) else line for line in lines]
+    names = [n for line in lines if isinstance(line, str) for n in byline_names(line)]
+    if names:
+        return names
     for entry in _objects(doc.get("authors")) + _objects(field(doc, "people")):
         rel = str(entry.get("rel") or entry.get("role") or "author").lower()
         name = entry.get("name")
@@ -290,13 +298,33 @@ def _source(doc: dict[str, Any], uri: str) -> str | None:
         name = entry.get("name")
         if str(entry.get("role") or "").lower() in _SOURCE_ROLES and isinstance(name, str) and name.strip():
             return name
-    match = re.match(r"^urn:newsml:([^:]+):", uri, re.IGNORECASE)
-    host = match[1] if match else (urlsplit(uri).hostname or "" if uri.startswith("http") else "")
-    labels = [p for p in host.lower().split(".") if p and p != "www"]
-    if len(labels) >= 2:
-        return labels[-2]
+    from_uri = _uri_source(uri)
+    if from_uri:
+        return from_uri
     holder = field(doc, "copyrightHolder")
     return holder if isinstance(holder, str) and holder.strip() else None
+
+
+def _uri_source(uri: str) -> str | None:
+    """``urn:newsml:dpa.com:...`` -> ``dpa``, ``https://www.ntb.no/...`` -> ``ntb``,
+    ``tag:tt.se,2024:...`` -> ``tt``, ``ntb:2024-...`` -> ``ntb``; ``None`` when it names nobody."""
+    lowered = uri.strip().lower()
+    scheme = lowered.split(":", 1)[0] if ":" in lowered else ""
+    if lowered.startswith("urn:newsml:"):
+        host = lowered.split(":")[2]
+    elif scheme in ("http", "https"):
+        host = urlsplit(lowered).hostname or ""
+    elif scheme == "tag":
+        host = re.split(r"[,:]", lowered[4:], maxsplit=1)[0]
+    elif scheme == "urn":
+        nid = lowered.split(":")[1] if lowered.count(":") >= 2 else ""
+        return nid if re.fullmatch(r"[a-z][a-z0-9-]{1,30}", nid) and nid not in _GENERIC_NIDS else None
+    else:
+        return scheme if re.fullmatch(r"[a-z][a-z0-9-]{1,30}", scheme) else None
+    labels = [p for p in host.split(".") if p and p != "www"]
+    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL:
+        return labels[-3]  # bbc.co.uk -> bbc
+    return labels[-2] if len(labels) >= 2 else None
 
 
 def _lead_image(doc: dict[str, Any], base: str | None) -> dict[str, Any] | None:
