@@ -229,3 +229,19 @@ def test_tt_body_html5() -> None:
 )
 def test_source_from_the_uri(uri: str, source: str) -> None:
     assert _doc(uri=uri).source == source
+
+
+def test_a_picture_item_is_its_own_lead_image() -> None:
+    rendition = {"name": "web", "href": "https://img.example.org/p.jpg", "contentType": "image/jpeg"}
+    a = _doc(type="picture", bodies=None, descriptions=[{"value": "A caption."}], renditions=[rendition])
+    assert a.body_text == "A caption."
+    assert a.image is not None and a.image.url == "https://img.example.org/p.jpg"
+
+
+def test_a_malformed_association_is_passed_over() -> None:
+    good = {"name": "pic2", "uri": "urn:x:2", "type": "picture",
+            "renditions": [{"name": "w", "href": "https://img.example.org/2.jpg"}]}  # fmt: skip
+    bad = {"name": "featuremedia", "uri": "urn:x:1", "type": "picture", "descriptions": "oops",
+           "renditions": [{"name": "w", "href": "https://img.example.org/1.jpg"}]}  # fmt: skip
+    a = _doc(associations=[bad, good])
+    assert a.image is not None and a.image.url == "https://img.example.org/2.jpg"

@@ -328,33 +328,49 @@ def _uri_source(uri: str) -> str | None:
 
 
 def _lead_image(doc: dict[str, Any], base: str | None) -> dict[str, Any] | None:
-    """The first picture association (a lead-looking name first) as the ``image`` field's object."""
+    """The first picture association (a lead-looking name first) as the ``image`` field's object;
+    for a picture item, its own renditions. A malformed association is passed over: the story
+    stands without its picture."""
     raw = field(doc, "associations")
     named: list[tuple[str, dict[str, Any]]] = []
     if isinstance(raw, dict):
         named = [(str(k), v) for k, v in raw.items() if isinstance(v, dict)]
     elif isinstance(raw, list):
         named = [(str(v.get("name") or ""), v) for v in raw if isinstance(v, dict)]
-    pictures = [(n, a) for n, a in named if _is_picture(a)]
-    pictures.sort(key=lambda p: 0 if p[0].lower().replace("_", "") in _LEAD_NAMES else 1)
-    for _, assoc in pictures:
-        rendition = _rendition(assoc, base)
-        if rendition is None:
+    pictures = [a for n, a in sorted(named, key=_lead_first) if _is_picture(a)]
+    if str(doc.get("type") or "").lower() in _PICTURES:
+        pictures.append(doc)
+    for assoc in pictures:
+        try:
+            image = _picture(assoc, base)
+        except NormalizeError:
             continue
-        captions = _texts(assoc, "descriptions", ("description_text", "description_html"))
-        caption = _pick(captions, _CAPTION_ROLES)
-        headline = _pick(_texts(assoc, "headlines", ("headline",)), ("main", ""))
-        credit = field(assoc, "by") or assoc.get("byline") or field(assoc, "copyrightHolder")
-        return {
-            "url": rendition.get("href"),
-            "alt": " ".join(_plain_paragraphs(headline)) if headline else None,
-            "caption": " ".join(_plain_paragraphs(caption)) if caption else None,
-            "credit": credit if isinstance(credit, str) else None,
-            "width": rendition.get("width"),
-            "height": rendition.get("height"),
-            "type": field(rendition, "contentType") or rendition.get("mimetype"),
-        }
+        if image is not None:
+            return image
     return None
+
+
+def _lead_first(named: tuple[str, dict[str, Any]]) -> int:
+    return 0 if named[0].lower().replace("_", "") in _LEAD_NAMES else 1
+
+
+def _picture(assoc: dict[str, Any], base: str | None) -> dict[str, Any] | None:
+    rendition = _rendition(assoc, base)
+    if rendition is None:
+        return None
+    captions = _texts(assoc, "descriptions", ("description_text", "description_html"))
+    caption = _pick(captions, _CAPTION_ROLES)
+    headline = _pick(_texts(assoc, "headlines", ("headline",)), ("main", ""))
+    credit = field(assoc, "by") or assoc.get("byline") or field(assoc, "copyrightHolder")
+    return {
+        "url": rendition.get("href"),
+        "alt": " ".join(_plain_paragraphs(headline)) if headline else None,
+        "caption": " ".join(_plain_paragraphs(caption)) if caption else None,
+        "credit": credit if isinstance(credit, str) else None,
+        "width": rendition.get("width"),
+        "height": rendition.get("height"),
+        "type": field(rendition, "contentType") or rendition.get("mimetype"),
+    }
 
 
 def _is_picture(assoc: dict[str, Any]) -> bool:
