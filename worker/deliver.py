@@ -56,6 +56,7 @@ _rng = random.SystemRandom()
 SUCCESS_MARK_EVERY = timedelta(seconds=60)
 # An attempt starts only while its lease has at least the webhook timeout plus this much left.
 LEASE_MARGIN = 5.0
+SEND_RUNNERS = 16  # attempts of one batch under way at once (on the process's attempt threads)
 
 __all__ = ["attempt", "attempt_many", "current_secrets"]
 
@@ -172,7 +173,18 @@ def _send_all(
 
     if pool is None or len(jobs) == 1:
         return [send(job) for job in jobs]
-    return list(pool.map(send, jobs))
+    # A few runners take the jobs in turn (not one future per job: those cost more than a post).
+    results: list[AttemptResult | str | None] = [None] * len(jobs)
+    order = iter(range(len(jobs)))  # next() on it is atomic: each job is taken by one runner
+
+    def run() -> None:
+        for i in order:
+            results[i] = send(jobs[i])
+
+    runners = [pool.submit(run) for _ in range(min(len(jobs), SEND_RUNNERS))]
+    for runner in runners:
+        runner.result()
+    return results
 
 
 def _outcomes(

@@ -18,6 +18,7 @@ receiver that drips its answer a byte at a time cannot hold a delivery thread fo
 from __future__ import annotations
 
 import email.utils
+import functools
 import logging
 import os
 import time
@@ -105,6 +106,34 @@ def _tls_kwargs(scheme: str, verify: bool | str) -> dict[str, Any] | None:
     return {"cert_reqs": "CERT_REQUIRED", key: bundle}
 
 
+@functools.lru_cache(maxsize=4096)
+def _target(url: str) -> tuple[str, str | None, int | None, str, str]:
+    """Scheme, host, port, request URI and Host header of ``url`` (parsed once per URL)."""
+    target = parse_url(url)
+    scheme = target.scheme or "http"
+    default_port = 443 if scheme == "https" else 80
+    host = target.host or ""
+    header = host if target.port in (None, default_port) else f"{host}:{target.port}"
+    return scheme, target.host, target.port, target.request_uri, header
+
+
+def _pool(session: requests.Session, adapter: GuardedAdapter, url: str) -> tuple[Any, str, str]:
+    """The connection pool for ``url`` (cached on the adapter while the pool is open), the request
+    URI and the Host header."""
+    scheme, host, port, uri, header = _target(url)
+    cache: dict[tuple[object, ...], Any] = adapter.__dict__.setdefault("_webhook_pools", {})
+    key = (scheme, host, port, str(session.verify))
+    pool = cache.get(key)
+    if pool is None or pool.pool is None:  # a pool the manager evicted is closed: look it up again
+        pool = adapter.poolmanager.connection_from_host(
+            host, port, scheme, pool_kwargs=_tls_kwargs(scheme, session.verify)
+        )
+        if len(cache) > 1024:
+            cache.clear()
+        cache[key] = pool
+    return pool, uri, header
+
+
 def _send(
     session: requests.Session, url: str, body: bytes, headers: Mapping[str, str], timeout: float
 ) -> tuple[int, dict[str, str], bytes]:
@@ -113,14 +142,8 @@ def _send(
     adapter = session.get_adapter(url)
     if not isinstance(adapter, GuardedAdapter):
         raise TypeError("webhook posts need a session from make_session (its GuardedAdapter)")
-    target = parse_url(url)
-    scheme = target.scheme or "http"
-    pool = adapter.poolmanager.connection_from_host(
-        target.host, target.port, scheme, pool_kwargs=_tls_kwargs(scheme, session.verify)
-    )
-    default_port = 443 if scheme == "https" else 80
-    host = target.host if target.port in (None, default_port) else f"{target.host}:{target.port}"
-    request = request_bytes("POST", host or "", target.request_uri, dict(headers), body)
+    pool, uri, host = _pool(session, adapter, url)
+    request = request_bytes("POST", host, uri, dict(headers), body)
     conn = pool._get_conn()
     reusable = False
     try:
