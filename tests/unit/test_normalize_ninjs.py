@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -245,3 +246,14 @@ def test_a_malformed_association_is_passed_over() -> None:
            "renditions": [{"name": "w", "href": "https://img.example.org/1.jpg"}]}  # fmt: skip
     a = _doc(associations=[bad, good])
     assert a.image is not None and a.image.url == "https://img.example.org/2.jpg"
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_golden(name: str) -> None:
+    """Each fixture's whole article, exactly (``UPDATE_GOLDEN=1`` writes them anew)."""
+    expected = DATA / "expected" / name
+    got = _load(name).to_public()
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        expected.parent.mkdir(exist_ok=True)
+        expected.write_text(json.dumps(got, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    assert got == json.loads(expected.read_text("utf-8"))
