@@ -9,7 +9,10 @@
   (``worker.supervisor``), not after the visibility timeout.
 - Queues ``ingest``, ``publish``, ``webhooks``, ``poll``: a slow receiver never starves ingest,
   and polls of upstream feeds run on their own queue (and worker), so an upstream that answers
-  slowly never holds ingest or publish.
+  slowly never holds ingest or publish. ``ROUTES`` names every task that is sent, and its queue.
+
+Importing this module does no work: the configuration (the broker from ``Settings``, and the kombu
+fix below) is made when the app first reads it, in whichever process uses the app.
 """
 
 from __future__ import annotations
@@ -28,52 +31,61 @@ log = logging.getLogger("syndicate.celery")
 QUEUES = ("ingest", "publish", "webhooks", "poll")
 VISIBILITY_TIMEOUT = 900
 
-settings = Settings.from_env()  # at import: `celery -A worker.celery_app` and every role need the broker
-broker_url, broker_options = broker(RedisTarget.from_settings(settings))
-app = Celery("syndicate", broker=broker_url, include=["worker.tasks"])
-app.conf.update(
-    task_acks_late=True,
-    task_reject_on_worker_lost=True,
-    task_acks_on_failure_or_timeout=True,
-    worker_prefetch_multiplier=1,
-    task_ignore_result=True,
-    result_backend=None,
-    task_queues=[Queue(q, Exchange(q, type="direct"), routing_key=q) for q in QUEUES],
-    task_default_queue="ingest",
-    task_routes={
-        "syndicate.ingest": {"queue": "ingest"},
-        "syndicate.accept": {"queue": "ingest"},
-        "syndicate.poll": {"queue": "poll"},
-        "syndicate.publish": {"queue": "publish"},
-        "syndicate.deliver": {"queue": "webhooks"},
-    },
-    task_time_limit=120,
-    task_soft_time_limit=100,
-    task_serializer="json",
-    accept_content=["json"],
-    broker_transport_options={
-        "visibility_timeout": VISIBILITY_TIMEOUT,
-        "socket_timeout": 5,
-        "socket_connect_timeout": 3,
-        "retry_on_timeout": True,
-        "health_check_interval": 10,
-        **broker_options,  # with Sentinel: master_name and sentinel_kwargs
-    },
-    broker_connection_retry_on_startup=True,
-    broker_connection_max_retries=None,
-    broker_pool_limit=20,
-    worker_cancel_long_running_tasks_on_connection_loss=False,
-    worker_soft_shutdown_timeout=20.0,
-    worker_enable_soft_shutdown_on_idle=True,
-    worker_hijack_root_logger=False,
-    worker_send_task_events=False,
-    task_send_sent_event=False,
-    worker_disable_rate_limits=True,
-    beat_schedule={
-        "poll-due-sources": {"task": "syndicate.poll_due", "schedule": 5.0, "options": {"queue": "ingest"}},
-    },
-    timezone="UTC",
-)
+# Every task that is sent, and its queue: the nudges (worker.nudger), the beat's poll_due, and
+# syndicate.accept, which other systems send.
+ROUTES = {
+    "syndicate.accept": "ingest",
+    "syndicate.ingest_batch": "ingest",
+    "syndicate.poll_due": "ingest",
+    "syndicate.publish": "publish",
+    "syndicate.deliver_batch": "webhooks",
+    "syndicate.poll": "poll",
+}
+
+
+def configuration(settings: Settings | None = None) -> dict[str, Any]:
+    """The app's whole configuration, for ``settings`` (default: from the environment)."""
+    settings = settings or Settings.from_env()
+    broker_url, broker_options = broker(RedisTarget.from_settings(settings))
+    _tolerate_detached_transport()
+    return dict(
+        broker_url=broker_url,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        result_backend=None,
+        task_queues=[Queue(q, Exchange(q, type="direct"), routing_key=q) for q in QUEUES],
+        task_default_queue="ingest",
+        task_routes={name: {"queue": queue} for name, queue in ROUTES.items()},
+        task_time_limit=120,
+        task_soft_time_limit=100,
+        task_serializer="json",
+        accept_content=["json"],
+        broker_transport_options={
+            "visibility_timeout": VISIBILITY_TIMEOUT,
+            "socket_timeout": 5,
+            "socket_connect_timeout": 3,
+            "retry_on_timeout": True,
+            "health_check_interval": 10,
+            **broker_options,  # with Sentinel: master_name and sentinel_kwargs
+        },
+        broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,
+        broker_pool_limit=20,
+        worker_cancel_long_running_tasks_on_connection_loss=False,
+        worker_soft_shutdown_timeout=20.0,
+        worker_enable_soft_shutdown_on_idle=True,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        task_send_sent_event=False,
+        worker_disable_rate_limits=True,
+        beat_schedule={
+            "poll-due-sources": {"task": "syndicate.poll_due", "schedule": 5.0},
+        },
+        timezone="UTC",
+    )
 
 
 def _tolerate_detached_transport() -> None:
@@ -116,4 +128,5 @@ def _tolerate_detached_transport() -> None:
     qos._syndicate_tolerant = True  # type: ignore[attr-defined]
 
 
-_tolerate_detached_transport()
+app = Celery("syndicate", include=["worker.tasks"])
+app.add_defaults(configuration)  # a promise: evaluated when the configuration is first read

@@ -58,14 +58,9 @@ SUCCESS_MARK_EVERY = timedelta(seconds=60)
 LEASE_MARGIN = 5.0
 SEND_RUNNERS = 16  # attempts of one batch under way at once (on the process's attempt threads)
 
-__all__ = ["attempt", "attempt_many", "current_secrets"]
+__all__ = ["attempt_many", "current_secrets"]
 
 Job = tuple[Delivery, Subscription, bytes]
-
-
-def attempt(rt: Runtime, delivery_id: str) -> str:
-    """Send one attempt of ``delivery_id`` if it is due; idempotent under repeated messages."""
-    return attempt_many(rt, [delivery_id])[0]
 
 
 def attempt_many(rt: Runtime, delivery_ids: list[str], pool: Executor | None = None) -> list[str]:

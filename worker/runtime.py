@@ -20,7 +20,7 @@ from worker.storage.feedcache import FeedCache
 
 
 class Nudger(Protocol):
-    """Sends the Celery messages that wake workers; implemented by ``worker.tasks``."""
+    """Sends the Celery messages that wake workers; implemented by ``worker.nudger``."""
 
     def ingest(self, article_ids: list[str]) -> None: ...
     def publish(self) -> None: ...

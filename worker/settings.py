@@ -1,11 +1,16 @@
-"""Runtime settings from the environment (CONTRACTS section 6).
+"""Runtime settings from the environment (CONTRACTS section 6): one pydantic-settings class.
 
 ``Settings.from_env(mapping)`` takes the environment as a passed-in mapping so tests supply their
-own; nothing else in the project reads ``os.environ`` for configuration.
+own (default: the process environment); nothing else in the project reads ``os.environ`` for
+configuration, and ``Settings(...)`` itself reads nothing (its fields' defaults and what it is
+given). Variables are ``SYNDICATE_`` + the field's name in capitals, except the ``REDIS_*`` ones.
+``unknown_variables`` names a ``SYNDICATE_*`` variable that is no setting (a typo is otherwise
+silently ignored), with the setting it most likely meant.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from functools import cached_property
@@ -13,7 +18,13 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 # The configuration shipped inside the package (a link to the repository's config/): used when
 # SYNDICATE_CONFIG_DIR is not set and the current folder has no config/.
@@ -28,7 +39,17 @@ PRIVATE_TARGETS_HINT = (
     "SYNDICATE_ALLOW_PRIVATE_TARGETS=1 for this command and for the workers too "
     "(make run ALLOW_PRIVATE=1, or syndicate up --allow-private-targets)"
 )
-REDIS_VARIABLES = ("REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_MASTER", "REDIS_SENTINEL_PASSWORD")
+PREFIX = "SYNDICATE_"
+# SYNDICATE_* variables that are not settings but are read by one command's own option.
+COMMAND_VARIABLES = {
+    "SYNDICATE_DEBUG": "syndicate --debug",
+    "SYNDICATE_RECEIVE_SECRET": "syndicate receive --secret",
+}
+
+
+def _redis(name: str) -> str:
+    """A setting read from ``REDIS_*`` (no SYNDICATE_ prefix), as every Redis tool names it."""
+    return name
 
 
 def _split(value: str) -> list[str]:
@@ -59,15 +80,32 @@ def redact(url: str) -> str:
     return urlunsplit(parsed._replace(netloc=f"{user}@{netloc[-1]}"))
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, ignored_types=(cached_property,))
+class _Environment(EnvSettingsSource):
+    """pydantic-settings' reading of the environment, from a given mapping instead of os.environ."""
 
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._given = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {name.lower(): value for name, value in self._given.items()}  # names: any case
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX,
+        frozen=True,
+        ignored_types=(cached_property,),
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias=_redis("REDIS_URL"))
     # Redis Sentinel (worker.storage.connect): "host:port,host:port,..." and the monitored name;
     # the database number and the data password still come from redis_url.
-    redis_sentinels: str = ""
-    redis_sentinel_master: str = ""
-    redis_sentinel_password: str = ""
+    redis_sentinels: str = Field("", validation_alias=_redis("REDIS_SENTINELS"))
+    redis_sentinel_master: str = Field("", validation_alias=_redis("REDIS_SENTINEL_MASTER"))
+    redis_sentinel_password: str = Field("", validation_alias=_redis("REDIS_SENTINEL_PASSWORD"))
     # A 202 (and every other acknowledged write) waits until this many replicas hold the write
     # (WAIT), at most ack_timeout_ms; else 503. 0: no waiting.
     ack_replicas: int = 0
@@ -79,6 +117,7 @@ class Settings(BaseModel):
     _config_origin: str = PrivateAttr("current folder")
     # Local state of `syndicate up` and `syndicate beat`: the API token, logs, Redis data, beat schedule.
     var_dir: Path = Path("var")
+    beat_schedule: Path | None = None  # syndicate beat's schedule file (default: VAR_DIR/beat-schedule)
     geo_headers: str = DEFAULT_GEO_HEADERS
     # The geo route's answers say Cache-Control: private unless this is on: a shared cache (CDN)
     # must have the geo headers in its cache key, else it serves one reader's audience to others.
@@ -133,7 +172,7 @@ class Settings(BaseModel):
             )
         return value
 
-    @field_validator("export_dir", mode="before")
+    @field_validator("export_dir", "beat_schedule", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
@@ -181,22 +220,34 @@ class Settings(BaseModel):
         return _split(self.websub_hubs)
 
     @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """``Settings(...)`` reads only what it is given: the environment comes in by ``from_env``."""
+        return (init_settings,)
+
+    @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Settings from ``env`` (default: the process environment)."""
         env = os.environ if env is None else env
-        values: dict[str, str] = {}
-        for key, value in env.items():
-            if key in REDIS_VARIABLES:
-                values[key.lower()] = value
-            elif key.startswith("SYNDICATE_"):
-                values[key.removeprefix("SYNDICATE_").lower()] = value
-        known = {k: v for k, v in values.items() if k in cls.model_fields}
-        origin = "SYNDICATE_CONFIG_DIR" if "config_dir" in known else "current folder"
+        values = _Environment(cls, env)()
+        origin = "SYNDICATE_CONFIG_DIR" if "config_dir" in values else "current folder"
         if origin != "SYNDICATE_CONFIG_DIR" and not Path("config").is_dir():
-            known["config_dir"], origin = str(PACKAGED_CONFIG), "packaged"
-        settings = cls.model_validate(known)
+            values["config_dir"], origin = str(PACKAGED_CONFIG), "packaged"
+        settings = cls(**values)
         settings._config_origin = origin
         return settings
+
+    @classmethod
+    def variable(cls, name: str) -> str:
+        """The environment variable of setting ``name``: ``SYNDICATE_BASE_URL``, ``REDIS_URL``."""
+        alias = cls.model_fields[name].validation_alias
+        return alias if isinstance(alias, str) else f"{PREFIX}{name.upper()}"
 
     @property
     def config_origin(self) -> str:
@@ -217,3 +268,17 @@ class Settings(BaseModel):
         data["redis_sentinel_password"] = "(set)" if self.redis_sentinel_password else "(not set)"
         data["redis_url"] = redact(self.redis_url)
         return data
+
+
+def unknown_variables(env: Mapping[str, str]) -> list[str]:
+    """One line per ``SYNDICATE_*`` variable in ``env`` that no setting reads, with the closest
+    setting's name when one is close (``SYNDICATE_WEBHOOK_ALLOW_PRIVAT``)."""
+    known = [Settings.variable(name) for name in Settings.model_fields]
+    known = [v for v in known if v.startswith(PREFIX)] + list(COMMAND_VARIABLES)
+    lines = []
+    for name in sorted(env):
+        if name.startswith(PREFIX) and name not in known:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
+            hint = f"did you mean {close[0]}?" if close else "see the settings in README.md"
+            lines.append(f"{name} is not a setting and is ignored: {hint}")
+    return lines

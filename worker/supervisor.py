@@ -2,7 +2,8 @@
 
 The heartbeat (``/readyz``, ``syndicate status``) says the worker lives. The sweeper sends again
 any work whose due time has passed: retries that have come due and work that a dead worker held.
-A Redis lock lets one sweeper act at a time across all hosts.
+A Redis lock lets one sweeper act at a time across all hosts. ``connect`` hooks it to the worker's
+signals; the worker role (``syndicate worker``) calls it before the worker starts.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from celery.signals import worker_init, worker_ready, worker_shutdown
 
 from worker import pipeline
+from worker.nudger import nudger
 from worker.runtime import runtime, vouch_for_pool
 
 log = logging.getLogger("syndicate.supervisor")
@@ -33,15 +35,19 @@ def run(queues: list[str]) -> None:
                 pipeline.mark_all_feeds_dirty(rt)
                 rendered_for = rt.config.digest
             if rt.store.acquire("sweeper", rt.node, ttl=5 * INTERVAL):
-                from worker.tasks import nudger
-
                 pipeline.sweep(rt, nudger)
         except Exception as exc:  # Redis away: keep trying, the worker reconnects by itself
             log.warning("supervisor: %s", exc)
         _stop.wait(INTERVAL)
 
 
-@worker_init.connect
+def connect() -> None:
+    """Run the heartbeat and the sweeper in this process's Celery worker (idempotent)."""
+    worker_init.connect(_vouch, weak=False, dispatch_uid="syndicate.vouch")
+    worker_ready.connect(_start, weak=False, dispatch_uid="syndicate.start")
+    worker_shutdown.connect(_shutdown, weak=False, dispatch_uid="syndicate.shutdown")
+
+
 def _vouch(**_: Any) -> None:
     """Before the pool forks: its processes' locks name this process's heartbeat, and that
     heartbeat exists before any of them can take a lock (the supervisor keeps it beating from
@@ -53,13 +59,11 @@ def _vouch(**_: Any) -> None:
         log.warning("supervisor: first heartbeat: %s", exc)
 
 
-@worker_ready.connect
 def _start(sender: Any = None, **_: Any) -> None:
     queues = sorted(q.name for q in sender.app.amqp.queues.consume_from.values()) if sender else []
     _stop.clear()
     threading.Thread(target=run, args=(queues,), name="syndicate-supervisor", daemon=True).start()
 
 
-@worker_shutdown.connect
 def _shutdown(**_: Any) -> None:
     _stop.set()

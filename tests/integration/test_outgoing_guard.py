@@ -205,7 +205,7 @@ def test_a_webhook_host_that_rebinds_to_loopback_never_gets_a_handshake(
         pipeline.ingest(rt, article.id, nudge)
         (delivery_id,) = nudge.ids
 
-        assert deliver.attempt(rt, delivery_id).startswith("failed")
+        assert deliver.attempt_many(rt, [delivery_id])[0].startswith("failed")
         first = rt.store.delivery(delivery_id)
         assert first is not None and first.last_error == "connection refused"  # the test's connect
 
@@ -216,7 +216,7 @@ def test_a_webhook_host_that_rebinds_to_loopback_never_gets_a_handshake(
         assert asked == ["hooks.rebind.example"]  # one lookup for the check and the connect
 
         def second_attempt() -> Any:
-            deliver.attempt(rt, delivery_id)
+            deliver.attempt_many(rt, [delivery_id])[0]
             d = rt.store.delivery(delivery_id)
             return d is not None and d.attempts == 2 and d
 

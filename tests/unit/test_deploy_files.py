@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from worker.celery_app import app as celery_app
-from worker.settings import REDIS_VARIABLES, Settings
+from worker.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
@@ -37,8 +37,7 @@ def seconds(value: str) -> float:
 
 def env_names() -> set[str]:
     """Every environment variable that worker/settings.py reads."""
-    names = {f.upper() for f in Settings.model_fields}
-    return {n if n in REDIS_VARIABLES else f"SYNDICATE_{n}" for n in names}
+    return {Settings.variable(name) for name in Settings.model_fields}
 
 
 def test_redis_keeps_every_write_and_never_evicts() -> None:

@@ -61,12 +61,14 @@ def settings_error(exc: BaseException) -> str | None:
     """``SYNDICATE_FEED_WINDOW='abc': Input should be a valid integer`` for a bad environment."""
     from pydantic import ValidationError
 
+    from worker.settings import Settings
+
     if not isinstance(exc, ValidationError) or exc.title != "Settings":
         return None
     parts = []
     for err in exc.errors():
         field = str(err["loc"][0]) if err["loc"] else ""
-        name = "REDIS_URL" if field == "redis_url" else f"SYNDICATE_{field.upper()}"
+        name = Settings.variable(field) if field in Settings.model_fields else field or "environment"
         parts.append(f"{name}={err.get('input')!r}: {err['msg'].removeprefix('Value error, ')}")
     return "; ".join(parts)
 

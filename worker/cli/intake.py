@@ -45,8 +45,8 @@ def ingest(
     from worker.models import Article, RawInput
     from worker.normalize import NormalizeError, normalize
     from worker.normalize.magic import decode_input
+    from worker.nudger import nudger
     from worker.storage import StorageUnavailable
-    from worker.tasks import nudger
 
     rt = runtime_or_fail()
     files = _files(paths)
@@ -116,8 +116,8 @@ def reindex() -> None:
 
     Example: `syndicate reindex`
     """
+    from worker.nudger import nudger
     from worker.pipeline import revisit
-    from worker.tasks import nudger
 
     rt = runtime_or_fail()
     seen = changed = 0

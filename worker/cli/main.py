@@ -36,7 +36,15 @@ def _options(
         False, "--debug", help=f"Show the traceback of an unexpected error (or set {DEBUG_ENV}=1)."
     ),
 ) -> None:
-    """Read before any command; ``main`` reads ``--debug`` itself (see ``worker.cli.errors``)."""
+    """Read before any command; ``main`` reads ``--debug`` itself (see ``worker.cli.errors``).
+
+    A ``SYNDICATE_*`` variable that no setting reads (a typo) is named here, at every start."""
+    import os
+
+    from worker.settings import unknown_variables
+
+    for line in unknown_variables(os.environ):
+        sys.stderr.write(f"syndicate: warning: {line}\n")
 
 
 app.add_typer(subs.subscriptions_app, name="subscriptions")

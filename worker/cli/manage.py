@@ -80,7 +80,7 @@ def replay(
     Example: `syndicate replay --subscription sub_123 --since 2026-11-01T00:00:00Z`
     """
     from worker import subscriptions as subs
-    from worker.tasks import nudger
+    from worker.nudger import nudger
 
     rt = runtime_or_fail()
     if delivery:
@@ -163,7 +163,7 @@ def poll(source: str | None = typer.Argument(None, help="Source id; all sources 
     Example: `syndicate poll rferl-world`
     """
     from worker import poller
-    from worker.tasks import nudger
+    from worker.nudger import nudger
 
     rt = runtime_or_fail()
     if source and rt.config.source(source) is None:

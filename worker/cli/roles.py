@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -28,6 +27,7 @@ def worker(
 
     Example: `syndicate worker -Q webhooks -c 32` (I/O-bound deliveries on threads).
     """
+    from worker import supervisor
     from worker.celery_app import QUEUES, app
     from worker.logs import setup_logging
 
@@ -45,6 +45,7 @@ def worker(
         concurrency = 16 if pool == "threads" else min(4, os.cpu_count() or 2)
     setup_logging(loglevel)
     _quiet_root_warning()
+    supervisor.connect()  # heartbeat and sweeper beside the pool
     app.worker_main(
         [
             "--quiet",  # no banner: the JSON log says what runs
@@ -90,8 +91,8 @@ def beat(loglevel: str = typer.Option("INFO", "--loglevel")) -> None:
 
     check_config()
     setup_logging(loglevel)
-    var = Settings.from_env().var_dir
-    schedule = Path(os.environ.get("SYNDICATE_BEAT_SCHEDULE") or var / "beat-schedule")
+    settings = Settings.from_env()
+    schedule = settings.beat_schedule or settings.var_dir / "beat-schedule"
     schedule.parent.mkdir(parents=True, exist_ok=True)
     scheduler = "worker.beat:SourcesAwareScheduler"
     app.start(["--quiet", "beat", "-s", str(schedule), "-S", scheduler, "--loglevel", loglevel])
@@ -99,13 +100,14 @@ def beat(loglevel: str = typer.Option("INFO", "--loglevel")) -> None:
 
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0 in a container)."),
-    port: int = typer.Option(int(os.environ.get("PORT", "8000")), "--port", help="Port (env PORT)."),
+    port: int = typer.Option(8000, "--port", envvar="PORT", help="Port."),
     workers: int = typer.Option(
-        int(os.environ.get("WEB_CONCURRENCY", "1")),
+        1,
         "--workers",
+        envvar="WEB_CONCURRENCY",
         min=1,
         help="Server processes sharing the port, each with its own feed cache; about one per core "
-        "for feed traffic (env WEB_CONCURRENCY).",
+        "for feed traffic.",
     ),
 ) -> None:
     """Serve the HTTP API and the feeds on uvicorn.
@@ -140,7 +142,7 @@ def serve(
 
 def up(
     host: str = typer.Option("127.0.0.1", "--host", help="Address for the HTTP server."),
-    port: int = typer.Option(int(os.environ.get("PORT", "8000")), "--port", help="Port (env PORT)."),
+    port: int = typer.Option(8000, "--port", envvar="PORT", help="Port."),
     samples: bool = typer.Option(True, help="Ingest the bundled sample articles once everything runs."),
     allow_private_targets: bool = typer.Option(
         False,
@@ -162,11 +164,12 @@ def up(
     from worker.settings import Settings
 
     check_config()
-    env = dict(os.environ)
-    var = Settings.from_env(env).var_dir.absolute()
+    env = dict(os.environ)  # what every role it starts inherits
+    settings = Settings.from_env(env)
+    var = settings.var_dir.absolute()
     env["SYNDICATE_VAR_DIR"] = str(var)
     token_file = None
-    if not env.get("SYNDICATE_API_TOKEN"):
+    if not settings.api_token:
         env["SYNDICATE_API_TOKEN"], token_file, _ = api_token(var)
     if allow_private_targets:
         env["SYNDICATE_ALLOW_PRIVATE_TARGETS"] = "1"

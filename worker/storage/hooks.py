@@ -201,10 +201,6 @@ class HookStore(Acked):
                     except redis.WatchError:
                         continue
 
-    def payload(self, payload_key: str) -> bytes | None:
-        with guarded("read payload"):
-            return self.r.get(key("payload", payload_key))
-
 
 def _mark_disabled(p: redis.client.Pipeline, sub: Subscription) -> None:
     if sub.enabled:

@@ -77,10 +77,6 @@ class WorkStore:
         self._unreleased: list[tuple[str, str]] = []
 
     # -- due times ---------------------------------------------------------------------------
-    def due_add(self, kind: str, member: str, at: float) -> None:
-        with guarded(f"schedule {kind} {member}"):
-            self.r.zadd(key("due", kind), {member: at})
-
     def due_take(self, kind: str, *, limit: int = 500, recheck_in: float = 15.0) -> list[str]:
         """Members whose due time has come; their due time moves ``recheck_in`` seconds ahead."""
         t = now()

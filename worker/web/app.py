@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from worker.nudger import nudger as celery_nudger
 from worker.runtime import Nudger, Runtime, runtime
 from worker.storage import StorageUnavailable
 from worker.web import articles, docs, feedroutes, hooks, ops
@@ -28,10 +29,6 @@ def create_app(rt: Runtime | None = None, nudger: Nudger | None = None) -> FastA
         docs_url=None,  # /docs is worker.web.docs: Swagger UI's assets served locally, not from a CDN
         redoc_url=None,  # it would load from a CDN: /docs is the page
     )
-    if nudger is None:
-        from worker.tasks import nudger as celery_nudger
-
-        nudger = celery_nudger
     app.state.runtime = rt or runtime()
     settings = app.state.runtime.settings
     if settings.default_geo_headers:
@@ -41,7 +38,7 @@ def create_app(rt: Runtime | None = None, nudger: Nudger | None = None) -> FastA
             "header; list only the headers your CDN sets and overwrites",
             settings.geo_headers,
         )
-    app.state.nudger = nudger
+    app.state.nudger = nudger or celery_nudger
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
