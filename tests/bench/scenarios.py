@@ -21,10 +21,43 @@ PARAGRAPH = (
 )
 
 
+def body_html(i: int, day: str, tag: str) -> str:
+    """About 3 KB of structured article HTML: subheads, paragraphs with links, a list, a quote and
+    a figure, as a CMS sends it (distinct per ``i``)."""
+    p = [f"<p>{PARAGRAPH.format(day=day)} Item {i}, part {n}.</p>" for n in range(12)]
+    link = f'<a href="https://news.example.org/{tag}/{i}/background">the background</a>'
+    return "".join(
+        [
+            p[0],
+            f"<p>Read {link} and <em>the statement</em> in full. <strong>Update:</strong> {day}.</p>",
+            "<h2>What was agreed</h2>",
+            p[1],
+            "<ul><li>A timetable for the next round</li><li>Observers from both sides</li>"
+            "<li>A joint statement on trade</li></ul>",
+            p[2],
+            f"<blockquote><p>We are closer than we were a week ago, item {i}.</p></blockquote>",
+            "<h2>What comes next</h2>",
+            p[3],
+            f'<figure><img src="https://img.example.org/{tag}/{i}/talks.jpg" alt="Delegates at the table">'
+            "<figcaption>Delegates at the table. Photo: Bench Desk</figcaption></figure>",
+            p[4],
+            p[5],
+            "<h3>Reactions</h3>",
+            p[6],
+            p[7],
+            "<ol><li>Markets rose</li><li>The opposition asked for details</li></ol>",
+            p[8],
+            p[9],
+            p[10],
+            p[11],
+        ]
+    )
+
+
 def cms_article(i: int, tag: str = "b") -> dict[str, Any]:
-    """One CMS JSON article, distinct per ``i`` (about 2 KB)."""
+    """One CMS JSON article, distinct per ``i``: about 3 KB of structured ``body_html`` and a
+    lead image, as issue 21 asks of a realistic bench article."""
     day = f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}"
-    paragraphs = "".join(f"<p>{PARAGRAPH.format(day=day)} Item {i}, part {p}.</p>" for p in range(4))
     return {
         "guid": f"bench-{tag}-{i}",
         "source": "bench",
@@ -34,7 +67,16 @@ def cms_article(i: int, tag: str = "b") -> dict[str, Any]:
         "section": SECTIONS[i % len(SECTIONS)],
         "language": "en",
         "authors": ["Bench Desk"],
-        "body_html": paragraphs,
+        "body_html": body_html(i, day, tag),
+        "image": {
+            "url": f"https://img.example.org/{tag}/{i}/lead.jpg",
+            "alt": "The venue of the talks",
+            "caption": f"The venue of the talks on {day}.",
+            "credit": "Bench Desk",
+            "width": 1200,
+            "height": 675,
+            "type": "image/jpeg",
+        },
     }
 
 
@@ -58,6 +100,7 @@ def ingest(bench: Bench, n: int) -> dict[str, Any]:
     try:
         api.subscribe(receiver.url, "global")
         folder = write_articles(Path(tempfile.mkdtemp(dir=bench.tmp)), n)
+        memory = _used_memory(bench)
         cpu = bench.worker_cpu()
         started = time.monotonic()
         bench.run_cli("ingest", str(folder))
@@ -65,6 +108,7 @@ def ingest(bench: Bench, n: int) -> dict[str, Any]:
         done = timed_until(lambda: receiver.unique() >= n, 900, f"{n} webhooks")
         received = receiver.count()
         cpu = bench.worker_cpu() - cpu
+        memory = _used_memory(bench) - memory
     finally:
         bench.stop_stack()
         receiver.stop()
@@ -82,6 +126,8 @@ def ingest(bench: Bench, n: int) -> dict[str, Any]:
         "webhooks_received": received,
         "duplicate_webhooks": received - n,
         "worker_cpu_ms_per_article": round(cpu * 1000 / n, 2),
+        # Redis memory the run added (articles, versions, feeds, events, deliveries), per article.
+        "redis_bytes_per_article": round(memory / n),
         "baseline": {
             "celery_noop_prefork_2": base,
             "tasks_per_s_runs": [before["tasks_per_s"], after["tasks_per_s"]],
@@ -142,6 +188,10 @@ def fanout(bench: Bench, subs: int, repeats: int = 3) -> dict[str, Any]:
         "summary_ours": f"{ours:.0f} deliveries/s",
         "summary_base": f"{base['posts_per_s']:.0f} posts/s",
     }
+
+
+def _used_memory(bench: Bench) -> int:
+    return int(bench.redis.info("memory")["used_memory"])
 
 
 def _payload_size(bench: Bench) -> int:
