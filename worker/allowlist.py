@@ -70,13 +70,18 @@ def _filter(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
+_TAGS = set(TAGS)
+_DROP = set(DROP_WITH_CONTENT - TAGS)
+_ATTRIBUTES = {tag: set(names) for tag, names in ATTRIBUTES.items()}
+
+
 def sanitize(markup: str) -> str:
     """``markup`` reduced to the allowlist: the last step before ``body_html`` is stored or sent."""
     return nh3.clean(
         markup,
-        tags=set(TAGS),
-        clean_content_tags=set(DROP_WITH_CONTENT - TAGS),
-        attributes={tag: set(names) for tag, names in ATTRIBUTES.items()},
+        tags=_TAGS,
+        clean_content_tags=_DROP,
+        attributes=_ATTRIBUTES,
         attribute_filter=_filter,
         url_schemes={"http", "https", "mailto"},
         strip_comments=True,

@@ -130,3 +130,40 @@ def test_a_broken_config_stops_every_role_with_one_line(role: str, tmp_path: Pat
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1, r.stderr
     assert f"audiences.yaml:{line}:" in lines[0] and "UA-99" in lines[0]
+
+
+def test_ingest_of_many_files_normalizes_on_every_core_and_keeps_their_order(
+    env: dict[str, str], redis_server, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from tests.bench.scenarios import cms_article
+    from worker.cli.normalize_files import PARALLEL_FROM
+    from worker.config import load_config
+    from worker.models import RawInput
+    from worker.normalize import normalize
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    n = PARALLEL_FROM + 6  # enough for the parallel path
+    for i in range(n):
+        (folder / f"{i:03d}.json").write_text(json.dumps(cms_article(i, "cli")), encoding="utf-8")
+    (folder / "040-bad.json").write_text('{"title": "t", "body_html": ""}', encoding="utf-8")
+    out = cli(env, "ingest", str(folder))
+    assert out.returncode == 1
+    assert [line for line in out.stderr.splitlines() if line.startswith("syndicate: ")] == [
+        line for line in out.stderr.splitlines() if "040-bad.json" in line
+    ]
+    config = load_config(ROOT / "config")
+    expected = [
+        normalize(
+            RawInput(format="json", body=json.dumps(cms_article(i, "cli"))),
+            config.notices,
+            config.publishers,
+            received_at=datetime.now(UTC),
+        ).id
+        for i in range(n)
+    ]
+    assert out.stdout.split() == expected  # file order, the bad one left out
+    r = redis_server.client()
+    assert all(r.exists(f"syn:staged:{aid}") for aid in expected)  # stored before printed

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from worker.cli.common import fail, resolve_format, runtime_or_fail
+from worker.cli.common import fail, runtime_or_fail
 
 err = Console(stderr=True)
 STAGE_BATCH = 100  # articles kept in Redis per transaction (and per ingest nudge)
@@ -42,9 +41,8 @@ def ingest(
     A file that is not an article is reported on stderr and dead-lettered; the others go on.
     Example: `syndicate ingest articles/ --wait`
     """
-    from worker.models import Article, RawInput
-    from worker.normalize import NormalizeError, normalize
-    from worker.normalize.magic import decode_input
+    from worker.cli.normalize_files import normalized
+    from worker.models import Article
     from worker.nudger import nudger
     from worker.storage import StorageUnavailable
 
@@ -68,19 +66,14 @@ def ingest(
 
     with Progress(console=err, disable=not err.is_terminal, transient=True) as progress:
         task = progress.add_task("ingesting", total=len(files))
-        for f in files:
+        for f, result in normalized(files, fmt, source, rt.config.notices, rt.config.publishers):
             progress.advance(task)
-            try:
-                body = decode_input(f.read_bytes())
-                raw = RawInput(format=resolve_format(fmt, body, f), body=body, source=source)  # type: ignore[arg-type]
-                received = datetime.now(UTC)
-                batch.append(normalize(raw, rt.config.notices, rt.config.publishers, received_at=received))
-            except (OSError, NormalizeError) as exc:
+            if isinstance(result, str):
                 failed += 1
-                reason = f"{f}: {exc.strerror if isinstance(exc, OSError) else exc}"
-                rt.store.add_dead_letter(reason, "cli", {"path": str(f)})
-                sys.stderr.write(f"syndicate: {reason}\n")  # one line: never wrapped to a width
+                rt.store.add_dead_letter(result, "cli", {"path": str(f)})
+                sys.stderr.write(f"syndicate: {result}\n")  # one line: never wrapped to a width
                 continue
+            batch.append(result)
             if len(batch) >= STAGE_BATCH:
                 flush()
         flush()
