@@ -36,6 +36,7 @@ VISIBILITY_TIMEOUT = 900
 ROUTES = {
     "syndicate.accept": "ingest",
     "syndicate.ingest_batch": "ingest",
+    "syndicate.revisit": "ingest",
     "syndicate.poll_due": "ingest",
     "syndicate.publish": "publish",
     "syndicate.deliver_batch": "webhooks",

@@ -7,11 +7,13 @@ transaction. Nothing here performs I/O, so every rule is unit-tested directly.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 
 from feeds.feedkey import FeedKey
 from worker.events import fan_out
+from worker.lifecycle import Life, decide
 from worker.models import (
     Article,
     Audience,
@@ -45,60 +47,104 @@ def plan_ingest(
     payload_cap: int,
     revisit: bool = False,
     publishers: Sequence[Publisher] = (),
+    kill: str | None = None,
 ) -> IngestCommit | None:
-    """The commit for ``article``, or None when it is identical to the stored version.
+    """The commit for ``article``, or None when nothing would change.
 
-    With ``revisit`` (``article`` is the stored one, the configuration may have changed): the
-    commit only if the audiences it is visible to changed, with events only for those flips
+    ``kill``: the reason of an operator's kill in force (``worker.lifecycle``). An article its
+    life cycle hides (embargoed, withheld, expired, canceled, killed) is visible to no audience:
+    it is withdrawn where it was shown, and an article never shown leaves no trace in any feed.
+
+    With ``revisit`` (``article`` is the stored one; the configuration, the clock or a kill may
+    have changed), and for an input identical to the stored article: the commit only if the
+    audiences it is visible to or its status changed, with events only for those flips
     (``article.published`` / ``article.withdrawn``), never ``article.updated``."""
     if not revisit and previous is not None and previous.article.content_hash == article.content_hash:
         # Same content, dates included, yet another published_at: the time received stood in
         # for a date the source never stated. The first one stays.
         article = article.model_copy(update={"published_at": previous.article.published_at})
-    if not revisit and previous is not None and previous.article == article:
-        return None
-    today: date = at.date()
+    revisit = revisit or (previous is not None and previous.article == article)
+    life = decide(article, at, kill)
     version = 1 if previous is None else previous.version + 1
     was_visible = set(previous.audiences) if previous else set()
-    score = (article.published_at or at).timestamp()
+    commit = IngestCommit(
+        article=article,
+        version=version,
+        status=life.status,
+        reason=life.reason,
+        kill=kill,
+        life_due=life.next_change.timestamp() if life.next_change else None,
+        embargo_end=_embargo_end(life),
+    )
     slug = section_slug(article.section) if article.section else None
-    old_section = previous.article.section if previous else None
-    commit = IngestCommit(article=article, version=version, status="published")
-    if slug and article.section:
+    if slug and article.section and life.shown:  # an embargoed section stays unknown
         commit.section = (slug, article.section)
     for audience in audiences:
-        aid = audience.id
-        view = audience_view(article, audience, audiences, notices, today, publishers)
-        keys = feed_keys(aid, article.section)
-        commit.dirty.extend(str(k) for k in keys)
-        if old_section and old_section != article.section:
-            stale = FeedKey.of_section(aid, old_section)
-            commit.index_remove.append(stale.index)
-            commit.dirty.append(str(stale))
-        suffixes = [k.index for k in keys]
-        if view is None:
-            commit.index_remove.extend(suffixes)
-        else:
-            commit.audiences.append(aid)
-            for suffix in suffixes:
-                commit.index_add[suffix] = score
-        event = _event_type(aid in was_visible, view is not None)
+        view = (
+            audience_view(article, audience, audiences, notices, at.date(), publishers)
+            if life.shown
+            else None
+        )
+        _index(commit, audience.id, view is not None, previous, at)
+        event = _event_type(audience.id in was_visible, view is not None)
         if event is None or (revisit and event == "article.updated"):
             continue
-        shown = view or AudienceArticle(audience=aid, article=article, notices=[])
-        matching = [s for s in subscriptions.get(aid, ()) if _wants(s, event, slug)]
+        shown = view or AudienceArticle(audience=audience.id, article=article, notices=[])
+        matching = [s for s in subscriptions.get(audience.id, ()) if _wants(s, event, slug)]
         if not matching:
             continue
         # One body per form the subscriptions ask for (JSON article, ninjs), one delivery each.
-        payloads, deliveries = fan_out(event, shown, matching, at, version=version, payload_cap=payload_cap)
+        payloads, deliveries = fan_out(
+            event, shown, matching, at, version=commit.version, payload_cap=payload_cap
+        )
         commit.payloads.update(payloads)
         commit.events += 1
         commit.deliveries.extend(deliveries)
-    if revisit and set(commit.audiences) == was_visible:
+    if revisit and previous is not None and _same_state(commit, previous):
         return None
-    if not commit.audiences:
-        commit.status = "withdrawn"
+    if life.shown and not commit.audiences:
+        commit.status = "withdrawn"  # restricted in every audience
     return commit
+
+
+def _index(
+    commit: IngestCommit, aid: str, visible: bool, previous: StoredArticle | None, at: datetime
+) -> None:
+    """The index writes and dirty feeds of one audience. An article hidden by its life cycle that
+    this audience never saw marks no feed dirty (no render, no WebSub ping to reveal it)."""
+    article = commit.article
+    keys = feed_keys(aid, article.section)
+    if visible or commit.status == "published" or (previous is not None and aid in previous.audiences):
+        commit.dirty.extend(str(k) for k in keys)
+    old_section = previous.article.section if previous else None
+    if old_section and old_section != article.section:
+        stale = FeedKey.of_section(aid, old_section)
+        commit.index_remove.append(stale.index)
+        commit.dirty.append(str(stale))
+    suffixes = [k.index for k in keys]
+    if not visible:
+        commit.index_remove.extend(suffixes)
+        return
+    commit.audiences.append(aid)
+    score = (article.published_at or at).timestamp()
+    for suffix in suffixes:
+        commit.index_add[suffix] = score
+
+
+def _embargo_end(life: Life) -> float | None:
+    if life.status != "embargoed":
+        return None
+    return life.until.timestamp() if life.until else math.inf
+
+
+def _same_state(commit: IngestCommit, previous: StoredArticle) -> bool:
+    """Nothing to write: the same audiences, status and reason as stored."""
+    status = "withdrawn" if commit.status == "published" and not commit.audiences else commit.status
+    return (set(commit.audiences), status, commit.reason) == (
+        set(previous.audiences),
+        previous.status,
+        previous.reason,
+    )
 
 
 def _event_type(was_visible: bool, visible: bool) -> EventType | None:

@@ -75,6 +75,9 @@ class CeleryNudger:
     def poll(self, source_ids: list[str]) -> None:
         self._send("syndicate.poll", [(i,) for i in source_ids])
 
+    def revisit(self, article_ids: list[str]) -> None:
+        self._send("syndicate.revisit", [(c,) for c in chunks(article_ids, INGEST_BATCH)])
+
 
 class BatchingNudger(CeleryNudger):
     """Collects the nudges of one batch task and sends them once, at ``flush``."""

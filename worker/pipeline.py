@@ -15,22 +15,25 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from feeds.feedkey import ALL, FeedKey
 from worker.ingest import plan_ingest
-from worker.models import Article, RawInput
+from worker.lifecycle import KILLED, decide
+from worker.models import Article, RawInput, iso_utc
 from worker.normalize import NormalizeError, normalize
 from worker.runtime import Nudger, Runtime
-from worker.storage import IngestCommit
+from worker.storage import IngestCommit, Store
 from worker.storage.work import HEARTBEAT_TTL
 
 log = logging.getLogger("syndicate.pipeline")
 
 
-def accept(rt: Runtime, raw: RawInput) -> Article:
-    """Normalize and stage. Raises ``NormalizeError`` (bad input) or ``StorageUnavailable``."""
+def accept(rt: Runtime, raw: RawInput, *, restore: bool = False) -> Article:
+    """Normalize and stage. Raises ``NormalizeError`` (bad input) or ``StorageUnavailable``.
+    ``restore``: undo an operator's kill of the article (else a killed article stays withdrawn)."""
     article = normalize(raw, rt.config.notices, rt.config.publishers, received_at=datetime.now(UTC))
-    rt.store.stage(article)
+    rt.store.stage(article, restore=restore)
     return article
 
 
@@ -57,6 +60,7 @@ def ingest_many(rt: Runtime, article_ids: list[str], nudge: Nudger) -> list[str]
     store = rt.store
     staged = store.staged_many(article_ids)
     previous = store.articles_by_id(list(staged))
+    kills = store.kills(list(staged))
     subs = rt.subscriptions_by_audience()
     at = datetime.now(UTC)
     outcome = dict.fromkeys(article_ids, "nothing staged")
@@ -79,6 +83,7 @@ def ingest_many(rt: Runtime, article_ids: list[str], nudge: Nudger) -> list[str]
             subscriptions=subs,
             at=at,
             payload_cap=rt.settings.webhook_payload_cap,
+            kill=kills.get(aid),
         )
         if commit is None:
             store.drop_staged(aid, raw)
@@ -107,7 +112,7 @@ def sweep(rt: Runtime, nudge: Nudger) -> dict[str, int]:
     """Send again whatever work is due. Safe to run anywhere, any number of times."""
     store = rt.store
     grace = rt.settings.redeliver_after
-    sent = {"ingest": 0, "deliver": 0, "publish": 0}
+    sent = {"ingest": 0, "life": 0, "deliver": 0, "publish": 0}
     ingest_ids = store.due_take("ingest", recheck_in=grace)
     if ingest_ids:
         nudge.ingest(ingest_ids)
@@ -115,6 +120,12 @@ def sweep(rt: Runtime, nudge: Nudger) -> dict[str, int]:
     # Looked at again after an attempt's timeout, or once a lost worker's heartbeat has expired if
     # that comes first: a recheck while the holder lives is a no-op ("held by another worker").
     recheck = max(grace, min(rt.settings.webhook_timeout + 5, HEARTBEAT_TTL + grace))
+    # Embargoes that lift, expiries that come, kills and their undoing: looked at again after the
+    # grace if the revisit did not settle them (its worker died, say).
+    life_ids = store.due_take("life", recheck_in=grace)
+    if life_ids:
+        nudge.revisit(life_ids)
+        sent["life"] = len(life_ids)
     delivery_ids = store.due_take("deliver", recheck_in=recheck)
     if delivery_ids:
         nudge.deliver(delivery_ids)
@@ -136,16 +147,22 @@ def mark_all_feeds_dirty(rt: Runtime) -> None:
 
 
 def revisit(rt: Runtime, article_ids: list[str], nudge: Nudger) -> int:
-    """Apply the configuration in force to stored articles (their audiences, after a change of
-    audiences or regions): index changes and published/withdrawn events where visibility flips.
-    Returns how many changed. Safe to repeat; an article with new input staged is left to its
-    ingest, which applies the configuration anyway."""
+    """Apply the configuration, the clock and the kills in force to stored articles: their
+    audiences after a change of audiences or regions, an embargo that lifts, an expiry that
+    comes, a kill or its undoing. Index changes, and published/withdrawn events where visibility
+    flips. Returns how many changed. Safe to repeat; an article with new input staged is left to
+    its ingest, which applies all of that anyway."""
     store = rt.store
     previous = store.articles_by_id(article_ids)
+    kills = store.kills(article_ids)
     subs = rt.subscriptions_by_audience()
     at = datetime.now(UTC)
     changed, deliveries = 0, []
-    for stored in previous.values():
+    for aid in article_ids:
+        stored = previous.get(aid)
+        if stored is None:  # not ingested yet (its ingest decides) or never was
+            store.settle_life(aid, 0, None)
+            continue
         commit = plan_ingest(
             stored.article,
             stored,
@@ -156,13 +173,72 @@ def revisit(rt: Runtime, article_ids: list[str], nudge: Nudger) -> int:
             at=at,
             payload_cap=rt.settings.webhook_payload_cap,
             revisit=True,
+            kill=kills.get(aid),
         )
-        if commit is not None and store.commit_revisit(commit, stored.version):
+        if commit is None:
+            due = decide(stored.article, at, kills.get(aid)).next_change
+            store.settle_life(aid, stored.version, due.timestamp() if due else None)
+        elif store.commit_revisit(commit, stored.version):
             changed += 1
             deliveries += [d.id for d in commit.deliveries]
-            log.info("article revisited", extra={"article_id": stored.article.id, "version": commit.version})
+            log.info(
+                "article revisited",
+                extra={"article_id": aid, "version": commit.version, "status": commit.status},
+            )
     if changed:
         nudge.publish()
     if deliveries:
         nudge.deliver(deliveries)
     return changed
+
+
+REASON_LIMIT = 500  # characters of a kill's reason
+
+
+def withdraw(rt: Runtime, article_id: str, reason: str | None, nudge: Nudger) -> bool:
+    """Kill an article (an operator's withdrawal): out of every feed and archive page, with
+    ``article.withdrawn`` wherever it was shown, and kept out across re-ingests until
+    ``restore``. False when no such article is stored or queued. The kill and its due time are
+    written first, so the sweeper finishes the job if this process dies before the revisit."""
+    if rt.store.article(article_id) is None and rt.store.staged(article_id) is None:
+        return False
+    rt.store.kill(article_id, kill_reason(reason))
+    revisit(rt, [article_id], nudge)
+    return True
+
+
+def restore(rt: Runtime, article_id: str, nudge: Nudger) -> bool:
+    """Undo a kill: the article is shown again where its audiences and life cycle allow (an
+    ``article.published`` event, never ``article.updated``). False when it was not killed."""
+    if not rt.store.unkill(article_id):
+        return False
+    revisit(rt, [article_id], nudge)
+    return True
+
+
+def kill_reason(reason: str | None) -> str:
+    """The reason as stored and shown: one line, at most ``REASON_LIMIT`` characters."""
+    text = " ".join((reason or "").split())
+    if len(text) > REASON_LIMIT:
+        raise ValueError(f"reason: {len(text)} characters is over the limit of {REASON_LIMIT} (shorten it)")
+    return text or KILLED
+
+
+def article_status(store: Store, article_id: str) -> dict[str, Any] | None:
+    """What ``GET /articles/{id}`` answers (and ``syndicate withdraw`` prints); None: no such article."""
+    stored = store.article(article_id)
+    if store.staged(article_id) is not None:
+        return {"id": article_id, "status": "queued"}
+    if stored is not None:
+        doc: dict[str, Any] = {"id": article_id, "status": stored.status}
+        if stored.status == "embargoed":
+            until = stored.article.embargoed_until if stored.reason is None else None
+            doc["embargoed_until"] = iso_utc(until) if until else None
+        if stored.reason is not None:
+            doc["reason"] = stored.reason
+        doc.update(version=stored.version, audiences=stored.audiences, article=stored.article.to_public())
+        return doc
+    reason = store.rejected_reason(article_id)
+    if reason is not None:
+        return {"id": article_id, "status": "rejected", "reason": reason}
+    return None

@@ -23,11 +23,12 @@ from feeds.feedkey import FeedKey
 from feeds.meta import FeedMeta
 from feeds.render import render
 from worker.deadline import DeadlineExceeded, deadline
+from worker.lifecycle import shown_at
 from worker.models import Audience, AudienceArticle
 from worker.notices import audience_view
 from worker.publish_strict import render_variants
 from worker.runtime import Runtime
-from worker.storage import StorageUnavailable
+from worker.storage import StorageUnavailable, StoredArticle
 
 log = logging.getLogger("syndicate.publish")
 LOCK_TTL = 120  # renewed before each feed
@@ -164,15 +165,25 @@ def feed_meta(rt: Runtime, audience_id: str, section: str, page: int | None = No
 
 
 def _views(rt: Runtime, audience: Audience, ids: list[str]) -> list[AudienceArticle]:
-    today = datetime.now(UTC).date()
+    at = datetime.now(UTC)
+    today = at.date()
     views = []
     for stored in rt.store.articles(ids):
+        # Archive pages keep their ids for good: a killed, expired or embargoed article is left out
+        # here, as is one whose time has come before its revisit took it out of the index.
+        if hidden_by_life(stored) or not shown_at(stored.article, at):
+            continue
         view = audience_view(
             stored.article, audience, rt.config.audiences, rt.config.notices, today, rt.config.publishers
         )
         if view is not None:  # withheld since it was indexed (a rule came into force): leave it out
             views.append(view)
     return views
+
+
+def hidden_by_life(stored: StoredArticle) -> bool:
+    """Embargoed, or withdrawn by its life cycle (killed, expired, canceled; a reason says which)."""
+    return stored.status == "embargoed" or (stored.status == "withdrawn" and stored.reason is not None)
 
 
 def _store_all(

@@ -65,6 +65,13 @@ def ingest_batch(article_ids: list[str]) -> list[str]:
         batch.flush()
 
 
+@app.task(base=SyndicateTask, name="syndicate.revisit")
+def revisit(article_ids: list[str]) -> int:
+    """Apply the life cycle (an embargo lifted, an expiry, a kill) and the configuration to
+    stored articles."""
+    return pipeline.revisit(runtime(), article_ids, nudger)
+
+
 @app.task(base=SyndicateTask, name="syndicate.publish")
 def publish_feeds() -> int:
     return len(publish.publish(runtime()))

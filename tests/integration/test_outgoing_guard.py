@@ -178,6 +178,9 @@ class Deliveries:
     def poll(self, source_ids: list[str]) -> None:
         pass
 
+    def revisit(self, article_ids: list[str]) -> None:
+        pass
+
 
 def test_a_webhook_host_that_rebinds_to_loopback_never_gets_a_handshake(
     strict_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, connects: list[tuple[str, int]]

@@ -153,6 +153,9 @@ class Recorder:
     def poll(self, source_ids: list[str]) -> None:
         self.polled.extend(source_ids)
 
+    def revisit(self, article_ids: list[str]) -> None:
+        pass
+
 
 @pytest.fixture
 def upstream() -> Iterator[FeedServer]:

@@ -22,6 +22,7 @@ class NoNudge:
     def publish(self) -> None: ...
     def deliver(self, ids: list[str]) -> None: ...
     def poll(self, ids: list[str]) -> None: ...
+    def revisit(self, ids: list[str]) -> None: ...
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +158,7 @@ def test_a_repeat_received_later_changes_nothing() -> None:
     }
     first = plan_ingest(normalize(raw, received_at=t1), None, at=t1, **kw)
     assert first is not None
-    stored = StoredArticle(article=first.article, version=1, status="published", audiences=[])
+    stored = StoredArticle(article=first.article, version=1, status="published", audiences=first.audiences)
     assert plan_ingest(normalize(raw, received_at=t2), stored, at=t2, **kw) is None
 
 

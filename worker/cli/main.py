@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from worker.cli import intake, manage, plainhelp, receive, roles, subs
+from worker.cli import intake, lifecycle, manage, plainhelp, receive, roles, subs
 from worker.cli.common import fail, resolve_format
 from worker.cli.errors import DEBUG_ENV, report
 
@@ -53,6 +53,7 @@ for command in (roles.up, roles.worker, roles.beat, roles.serve):
 for command in (
     intake.ingest,
     intake.reindex,
+    lifecycle.withdraw,
     manage.deliveries,
     manage.replay,
     manage.audiences,

@@ -12,6 +12,7 @@ from rich.progress import Progress
 from rich.table import Column, Table
 
 from worker.cli.common import fail, runtime_or_fail
+from worker.cli.lifecycle import embargo_summary
 
 err = Console(stderr=True)
 
@@ -277,6 +278,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
             if not s.enabled or s.failing_since
         ],
         "dead_letters": store.dead_letter_count(),
+        "embargoed": embargo_summary(store),
         "counters": store.stats(),
         "redis": store.replication(),  # where writes go (with Sentinel: the primary now) and its replicas
     }
@@ -298,6 +300,9 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
         f"backlog: {backlog['ingest']} to ingest, {backlog['deliveries']} deliveries due   "
         f"dead letters: {data['dead_letters']}"
     )
+    emb = data["embargoed"]
+    lift = f", next to lift: {emb['next']['id']} at {emb['next']['at']}" if emb["next"] else ""
+    console.print(f"embargoed: {emb['count']}{lift}")
     r = data["redis"]
     console.print(f"redis: {r['redis']}, role {r['role']}, {r['connected_replicas']} replica(s)")
     for s in data["failing_subscriptions"]:

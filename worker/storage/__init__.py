@@ -8,6 +8,7 @@ from worker.storage.base import StorageUnavailable, guarded
 from worker.storage.connect import RedisTarget, as_target, client, replication
 from worker.storage.feeds import FeedStore, StoredFeed
 from worker.storage.hooks import HookStore
+from worker.storage.lifecycle import LifecycleStore
 from worker.storage.renders import RenderStore
 from worker.storage.sources import SourceStore
 from worker.storage.work import WorkStore
@@ -15,7 +16,9 @@ from worker.storage.work import WorkStore
 __all__ = ["IngestCommit", "RedisTarget", "StorageUnavailable", "Store", "StoredArticle", "StoredFeed"]
 
 
-class Store(ArticleStore, AttemptStore, FeedStore, HookStore, RenderStore, SourceStore, WorkStore):
+class Store(
+    ArticleStore, AttemptStore, FeedStore, HookStore, LifecycleStore, RenderStore, SourceStore, WorkStore
+):
     """One object, one connection pool, every storage operation."""
 
     def __init__(

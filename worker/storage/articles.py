@@ -13,6 +13,7 @@ from redis.exceptions import WatchError
 from feeds.feedkey import FeedKey
 from worker.models import Article, Delivery
 from worker.storage.base import Acked, guarded, key, now, text
+from worker.storage.lifecycle import write_life
 
 # RFC 5005 archive pages: each feed numbers its articles in order of arrival (1, 2, ...); page k
 # holds numbers (k-1)*ARCHIVE_PAGE+1 .. k*ARCHIVE_PAGE, so a full page never gains or loses a
@@ -32,6 +33,10 @@ class IngestCommit:
     article: Article
     version: int
     status: str
+    reason: str | None = None  # why it is withdrawn or embargoed (worker.lifecycle)
+    kill: str | None = None  # the operator's kill it was planned with: checked again at commit
+    life_due: float | None = None  # when the clock changes its state (embargo lifts, expiry)
+    embargo_end: float | None = None  # while embargoed: when it lifts (inf: withheld, no time)
     audiences: list[str] = field(default_factory=list)  # where the article is visible
     index_add: dict[str, float] = field(default_factory=dict)  # index key suffix -> score
     index_remove: list[str] = field(default_factory=list)
@@ -48,6 +53,7 @@ class StoredArticle:
     version: int
     status: str
     audiences: list[str]
+    reason: str | None = None
 
 
 def archive_page(seq: int) -> int:
@@ -84,17 +90,18 @@ class ArticleStore(Acked):
             scores = self.r.zmscore(key("idx", suffix), ids) if ids else []
         return [aid for aid, score in zip(ids, scores, strict=True) if score is not None]
 
-    def stage(self, article: Article) -> None:
+    def stage(self, article: Article, *, restore: bool = False) -> None:
         """Keep the normalized article safely in Redis and schedule its ingest.
 
         Raises ``StorageUnavailable`` when Redis does not confirm (with ``ack_replicas``: when
         that many replicas do not confirm it in time): then nothing may answer 202. The staged
         write may still be there; a retry stages the same id again, which is harmless.
         """
-        self.stage_many([article])
+        self.stage_many([article], restore=restore)
 
-    def stage_many(self, articles: list[Article]) -> None:
-        """``stage`` for many articles in one transaction: all are kept, or none."""
+    def stage_many(self, articles: list[Article], *, restore: bool = False) -> None:
+        """``stage`` for many articles in one transaction: all are kept, or none. ``restore``
+        undoes an operator's kill of each, in the same transaction."""
         if not articles:
             return
         due = now() + self.redeliver_after
@@ -104,6 +111,8 @@ class ArticleStore(Acked):
                 p.set(key("staged", article.id), article.model_dump_json())
             p.zadd(key("due", "ingest"), {a.id: due for a in articles})
             p.hdel(key("rejected"), *[a.id for a in articles])
+            if restore:
+                p.delete(*[key("kill", a.id) for a in articles])
             p.execute()
 
     def staged(self, article_id: str) -> str | None:
@@ -124,11 +133,13 @@ class ArticleStore(Acked):
         """Apply every commit in one transaction, if every staged input is still the one each
         was planned from; False (and nothing written) if any changed meanwhile."""
         staged_keys = [key("staged", c.article.id) for _, c in items]
+        kill_keys = [key("kill", c.article.id) for _, c in items]
         with guarded("commit articles"), self.r.pipeline(transaction=True) as p:
             try:
-                p.watch(*staged_keys)
-                current = p.mget(staged_keys)
-                if [text(v) for v in current] != [s for s, _ in items]:
+                p.watch(*staged_keys, *kill_keys)
+                current = p.mget(staged_keys + kill_keys)
+                planned = [s for s, _ in items] + [c.kill for _, c in items]
+                if [text(v) for v in current] != planned:
                     p.unwatch()
                     return False
                 self._apply(p, [c for _, c in items])
@@ -165,9 +176,11 @@ class ArticleStore(Acked):
                 "version": commit.version,
                 "status": commit.status,
                 "audiences": json.dumps(sorted(commit.audiences)),
+                "reason": commit.reason or "",
                 "updated": now(),
             },
         )
+        write_life(p, aid, commit.life_due, commit.embargo_end)
         for suffix, score in commit.index_add.items():
             p.zadd(key("idx", suffix), {aid: score})
             self._archive_add(keys=[key("arch", suffix), key("archseq")], args=[aid, suffix], client=p)
@@ -193,10 +206,15 @@ class ArticleStore(Acked):
         ``previous_version`` and no new input is staged for it (its ingest applies the
         configuration itself); False, with nothing written, otherwise."""
         art, staged = key("art", commit.article.id), key("staged", commit.article.id)
+        kill = key("kill", commit.article.id)
         with guarded("commit revisit"), self.r.pipeline(transaction=True) as p:
             try:
-                p.watch(art, staged)
-                if p.exists(staged) or text(p.hget(art, "version")) != str(previous_version):
+                p.watch(art, staged, kill)
+                if (
+                    p.exists(staged)
+                    or text(p.hget(art, "version")) != str(previous_version)
+                    or text(p.get(kill)) != commit.kill
+                ):
                     p.unwatch()
                     return False
                 self._apply(p, [commit])
@@ -291,4 +309,5 @@ def _stored(raw: dict[bytes, bytes]) -> StoredArticle:
         version=int(raw[b"version"]),
         status=raw[b"status"].decode(),
         audiences=json.loads(raw.get(b"audiences", b"[]")),
+        reason=raw.get(b"reason", b"").decode() or None,
     )

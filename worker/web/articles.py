@@ -1,4 +1,4 @@
-"""``POST /articles`` and ``GET /articles/{id}``."""
+"""``POST /articles``, ``GET /articles/{id}`` and ``DELETE /articles/{id}`` (a kill)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,16 @@ _BODY_DOC: dict[str, Any] = {
             "text/plain": {"schema": {"type": "string"}},
         },
     },
-    "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in META],
+    "parameters": [
+        *({"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in META),
+        {
+            "name": "restore",
+            "in": "query",
+            "required": False,
+            "description": "1: bring back an article withdrawn by DELETE /articles/{id}",
+            "schema": {"type": "string"},
+        },
+    ],
     "responses": {
         str(c): {"description": d, **json_error_schema()}
         for c, d in [
@@ -98,7 +107,7 @@ async def post_article(request: Request) -> JSONResponse:
     from starlette.concurrency import run_in_threadpool
 
     try:
-        article = await run_in_threadpool(pipeline.accept, rt, raw)
+        article = await run_in_threadpool(pipeline.accept, rt, raw, restore=_flag(request, "restore"))
     except NormalizeError as exc:
         raise ApiError(422, "invalid_article", str(exc)) from None
     except StorageUnavailable:
@@ -109,21 +118,39 @@ async def post_article(request: Request) -> JSONResponse:
     return JSONResponse({"id": article.id, "status": "queued"}, status_code=202)
 
 
+def _flag(request: Request, name: str) -> bool:
+    value = request.query_params.get(name, "0").strip().lower()
+    if value not in ("0", "1", "true", "false", ""):
+        raise ApiError(422, "invalid_parameter", f"{name}: {value[:40]!r} is not 0 or 1")
+    return value in ("1", "true")
+
+
 @router.get("/articles/{article_id}", dependencies=[Depends(require_token)])
 def get_article(article_id: str, request: Request) -> dict[str, Any]:
-    store = rt_of(request).store
-    stored = store.article(article_id)
-    if store.staged(article_id) is not None:
-        return {"id": article_id, "status": "queued"}
-    if stored is not None:
-        return {
-            "id": article_id,
-            "status": stored.status,
-            "version": stored.version,
-            "audiences": stored.audiences,
-            "article": stored.article.to_public(),
-        }
-    reason = store.rejected_reason(article_id)
-    if reason is not None:
-        return {"id": article_id, "status": "rejected", "reason": reason}
-    raise ApiError(404, "not_found", f"no article with id '{article_id}'")
+    """``queued``, ``embargoed`` (with ``embargoed_until``), ``published``, ``rejected`` or
+    ``withdrawn`` (with ``reason`` when its life cycle withdrew it: ``expired``, a kill's reason)."""
+    doc = pipeline.article_status(rt_of(request).store, article_id)
+    if doc is None:
+        raise ApiError(404, "not_found", f"no article with id '{article_id}'")
+    return doc
+
+
+@router.delete("/articles/{article_id}", dependencies=[Depends(require_token)])
+def delete_article(article_id: str, request: Request, reason: str | None = None) -> dict[str, Any]:
+    """Kill the article: out of every feed and archive page within seconds, ``article.withdrawn``
+    to every subscription that was sent it; a re-ingest does not bring it back unless
+    ``POST /articles?restore=1`` (or ``syndicate withdraw --undo``) says so."""
+    rt = rt_of(request)
+    try:
+        found = pipeline.withdraw(rt, article_id, reason, nudger_of(request))
+    except ValueError as exc:
+        raise ApiError(422, "invalid_parameter", str(exc)) from None
+    except StorageUnavailable:
+        raise ApiError(
+            503, "storage_unavailable", "the withdrawal could not be stored; retry", {"Retry-After": "5"}
+        ) from None
+    if not found:
+        raise ApiError(404, "not_found", f"no article with id '{article_id}'")
+    doc = pipeline.article_status(rt.store, article_id)
+    assert doc is not None
+    return doc

@@ -1,0 +1,91 @@
+"""The life cycle in Redis: operators' kills, the due times of embargoes and expiries.
+
+* ``syn:kill:{id}``: the reason of an operator's kill; it outlives re-ingests of the same
+  source item until it is undone (``unkill``, or a ``restore`` staging);
+* ``syn:due:life``: article id -> when its state changes by the clock alone (an embargo lifts,
+  an expiry comes) or must be looked at again now (a kill, an undo). The sweeper takes what is
+  due, as it does ingests and deliveries, and a revisit applies it (``pipeline.revisit``);
+* ``syn:embargoed``: article id -> when its embargo lifts (``inf``: withheld, no time), for
+  ``syndicate status``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import redis
+from redis.exceptions import WatchError
+
+from worker.storage.base import Acked, guarded, key, now, text
+
+LIFE = "life"  # the due-time kind (``WorkStore.due_take("life")``)
+
+
+def write_life(p: Any, article_id: str, due: float | None, embargo_end: float | None) -> None:
+    """In a commit's transaction: the article's next life-cycle due time and embargo entry."""
+    if due is None:
+        p.zrem(key("due", LIFE), article_id)
+    else:
+        p.zadd(key("due", LIFE), {article_id: due})
+    if embargo_end is None:
+        p.zrem(key("embargoed"), article_id)
+    else:
+        p.zadd(key("embargoed"), {article_id: embargo_end})
+
+
+class LifecycleStore(Acked):
+    r: redis.Redis
+
+    def kill(self, article_id: str, reason: str) -> None:
+        """Record an operator's kill and have the article looked at now (acknowledged write)."""
+        what = f"withdraw {article_id}"
+        with self.acked(what) as r, guarded(what), r.pipeline(transaction=True) as p:
+            p.set(key("kill", article_id), reason)
+            p.zadd(key("due", LIFE), {article_id: now()})
+            p.execute()
+
+    def unkill(self, article_id: str) -> bool:
+        """Undo a kill; False when there was none."""
+        what = f"restore {article_id}"
+        with self.acked(what) as r, guarded(what), r.pipeline(transaction=True) as p:
+            p.delete(key("kill", article_id))
+            p.zadd(key("due", LIFE), {article_id: now()})
+            removed, _ = p.execute()
+        return bool(removed)
+
+    def kills(self, ids: list[str]) -> dict[str, str]:
+        """The kills in force among ``ids``: id -> reason, in one round trip."""
+        with guarded("read withdrawals"):
+            rows = self.r.mget([key("kill", i) for i in ids]) if ids else []
+        return {i: str(text(v)) for i, v in zip(ids, rows, strict=True) if v is not None}
+
+    def settle_life(self, article_id: str, version: int, due: float | None) -> None:
+        """A revisit found nothing to change: the next due time of the article at ``version``
+        (none: forgotten), unless it changed meanwhile or new input waits (its ingest decides)."""
+        art, staged = key("art", article_id), key("staged", article_id)
+        with guarded(f"schedule {article_id}"), self.r.pipeline(transaction=True) as p:
+            try:
+                p.watch(art, staged, key("kill", article_id))
+                if p.exists(staged) or text(p.hget(art, "version")) not in (str(version), None):
+                    p.unwatch()
+                    return
+                p.multi()
+                if due is None:
+                    p.zrem(key("due", LIFE), article_id)
+                else:
+                    p.zadd(key("due", LIFE), {article_id: due})
+                p.execute()
+            except WatchError:
+                return
+
+    def embargoes(self) -> tuple[int, str | None, float | None]:
+        """How many articles are embargoed, and the next embargo to lift (id, time) if any has one."""
+        with guarded("read embargoes"), self.r.pipeline(transaction=False) as p:
+            p.zcard(key("embargoed"))
+            p.zrangebyscore(key("embargoed"), "-inf", "(inf", start=0, num=1, withscores=True)
+            count, first = p.execute()
+        if not first:
+            return int(count), None, None
+        member, score = first[0]
+        return int(count), str(text(member)), float(score) if math.isfinite(score) else None
