@@ -33,6 +33,7 @@ from tests.support import (
     start_worker,
     wait_for,
 )
+from worker.storage.articles import ARCHIVE_PAGE
 
 FEEDS = [
     f"/feeds/{a}/{s}.{f}"
@@ -280,7 +281,7 @@ def test_status_counts_embargoes_and_the_next_to_lift(life: Stack) -> None:
 
 
 def test_expiry_withdraws_from_the_window_and_an_article_expired_on_arrival_is_never_shown(
-    stack: Stack,
+    life: Stack,
 ) -> None:
     s = life
     title = f"Expiring story {uuid.uuid4().hex[:8]}"
@@ -350,3 +351,43 @@ def kill(worker: Proc) -> None:
     worker.kill()  # SIGKILL to the whole process group: main process and pool children
     assert worker.proc is not None
     worker.proc.wait(10)
+
+
+def test_expiry_and_kill_reach_a_full_archive_page(env: dict[str, str], tmp_path: Path) -> None:
+    """Window 5, pages of 100: the expiring story and the killed one sit on full page 1, which
+    otherwise never changes; both leave it (and the current feed), the rest of the page stays."""
+    port = free_port()
+    env.update(SYNDICATE_BASE_URL=f"http://127.0.0.1:{port}", SYNDICATE_FEED_WINDOW="5")
+    worker = start_worker(env, tmp_path / "worker.log")
+    web = start_web(env, tmp_path / "web.log", port)
+    api = Api(port)
+    page = "/feeds/global/life-cycle/archive/1.atom"
+    try:
+        expires = time.time() + 40  # posting a page of stories and rendering it takes a while
+        expiring = post(api, "Archived expiring story", expires_at=iso(expires))
+        killed = post(api, "Archived killed story")
+        ids = [post(api, f"Archived story {n}") for n in range(ARCHIVE_PAGE)]
+        wait_for(lambda: api.article(ids[-1])["status"] == "published", 60)
+        full = wait_for(lambda: (r := api.get(page)).ok and r.text, 60, what="archive page 1")
+        assert time.time() < expires, "the machine was too slow to see the page before the expiry"
+        assert "Archived expiring story<" in full and "Archived killed story<" in full
+        r = requests.delete(f"{api.base}/articles/{killed}", headers=api.auth, timeout=10)
+        assert r.status_code == 200, r.text
+        wait_for(
+            lambda: "Archived killed story<" not in api.get(page).text, 30, what="killed story off page 1"
+        )
+        wait_for(
+            lambda: "Archived expiring story<" not in api.get(page).text, 60, what="expired story off page 1"
+        )
+        assert api.article(expiring)["reason"] == "expired"
+        kept = api.get(page).text
+        assert kept.count("<entry>") == ARCHIVE_PAGE - 2
+        everywhere = [
+            api.get(f"/feeds/global/{s}.{f}").text
+            for s in ("all", "life-cycle")
+            for f in ("rss", "atom", "json")
+        ]
+        assert not any("Archived expiring story" in t or "Archived killed story" in t for t in everywhere)
+    finally:
+        web.stop()
+        worker.stop()
