@@ -23,8 +23,8 @@ def withdraw(
     Example: `syndicate withdraw rferl-3a1f0c --reason "legal takedown"`
     """
     from worker import pipeline
-    from worker.storage import StorageUnavailable
     from worker.nudger import nudger
+    from worker.storage import StorageUnavailable
 
     if undo and reason is not None:
         fail("--reason and --undo do not go together (an undo has no reason)", code=2)
