@@ -6,7 +6,10 @@ audience still gets the JSON article. Real redis-server, Celery worker, uvicorn 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import requests
 
 from tests.support import ROOT, Api, Proc, Receiver, ninjs_errors, run_cli, wait_for
 from worker.config import load_config
@@ -98,3 +101,46 @@ def test_a_ninjs_item_missing_its_uri_is_refused_in_one_line(stack: tuple[Api, P
     r = api.post_article(json.dumps({**ITEM, "uri": None}), "application/json")
     assert r.status_code == 422
     assert r.json()["detail"].startswith("ninjs: field 'uri' is missing")
+
+
+def events_of(rx: Receiver, kind: str) -> list[dict[str, Any]]:
+    with rx.lock:
+        received = list(rx.received)
+    return [e for e in (r.json() for r in received) if e["type"] == kind]
+
+
+def test_the_life_cycle_of_a_ninjs_item_reaches_a_ninjs_subscriber(stack: tuple[Api, Proc, Proc]) -> None:
+    """ninjs in to ninjs out through the life cycle: an embargoed item is held and then published
+    with its ``embargoedUntil``; an update saying ``pubStatus: canceled`` withdraws it, and a
+    killed item (``DELETE /articles/{id}``) goes out as ``canceled`` too; every document valid."""
+    api, _, _ = stack
+    rx = Receiver().start()
+    try:
+        api.subscribe(rx.url, "ru", format="ninjs")
+        until = datetime.now(UTC) + timedelta(seconds=6)
+        held = {**ITEM, "uri": f"{ITEM['uri']}-held", "embargoedUntil": until.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        r = api.post_article(json.dumps(held), "application/json")
+        assert r.status_code == 202, r.text
+        [published] = wait_for(lambda: events_of(rx, "article.published"), 60, what="out at the embargo")
+        assert published["timestamp"] >= held["embargoedUntil"]  # not a moment before (same format)
+        doc = published["data"]["article"]
+        assert ninjs_errors(doc) == [] and doc["pubStatus"] == "usable"
+        assert doc["embargoedUntil"] == held["embargoedUntil"]
+
+        canceled = {**held, "pubStatus": "canceled", "versionCreated": "2026-12-02T09:00:00Z"}
+        assert api.post_article(json.dumps(canceled), "application/json").status_code == 202
+        [gone] = wait_for(lambda: events_of(rx, "article.withdrawn"), 60, what="withdrawn by pubStatus")
+        assert ninjs_errors(gone["data"]["article"]) == []
+        assert gone["data"]["article"]["pubStatus"] == "canceled"
+        assert gone["data"]["article"]["uri"] == doc["uri"]
+
+        r = api.post_article(json.dumps({**ITEM, "uri": f"{ITEM['uri']}-killed"}), "application/json")
+        killed = r.json()["id"]
+        wait_for(lambda: len(events_of(rx, "article.published")) == 2, 60, what="the second item out")
+        assert requests.delete(f"{api.base}/articles/{killed}", headers=api.auth, timeout=10).ok
+        wait_for(lambda: len(events_of(rx, "article.withdrawn")) == 2, 60, what="the killed item withdrawn")
+        last = events_of(rx, "article.withdrawn")[-1]["data"]["article"]
+        assert ninjs_errors(last) == [] and last["pubStatus"] == "canceled"
+        assert {"role": "article-id", "value": killed} in last["altIds"]
+    finally:
+        rx.stop()
