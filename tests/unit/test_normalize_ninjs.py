@@ -164,7 +164,7 @@ def test_lower_case_content_type_and_dates_of_2x() -> None:
         ({"uri": None}, "ninjs: field 'uri' is missing"),
         ({"headlines": []}, "ninjs: no headline"),
         ({"bodies": []}, "ninjs: the item has no text"),
-        ({"bodies": "text"}, "ninjs: field 'bodies' has 'text' (expected an array of objects)"),
+        ({"bodies": 5}, "ninjs: field 'bodies' has 5 (expected an array of objects)"),
         ({"bodies": [{"value": 3}]}, "ninjs: bodies[0].value has 3 (expected a string)"),
         ({"pubStatus": "dead"}, "ninjs: field 'pubStatus' has 'dead'"),
         ({"embargoedUntil": "soon"}, "ninjs: field 'embargoedUntil' has 'soon' (expected an ISO 8601"),
@@ -242,7 +242,7 @@ def test_a_picture_item_is_its_own_lead_image() -> None:
 def test_a_malformed_association_is_passed_over() -> None:
     good = {"name": "pic2", "uri": "urn:x:2", "type": "picture",
             "renditions": [{"name": "w", "href": "https://img.example.org/2.jpg"}]}  # fmt: skip
-    bad = {"name": "featuremedia", "uri": "urn:x:1", "type": "picture", "descriptions": "oops",
+    bad = {"name": "featuremedia", "uri": "urn:x:1", "type": "picture", "descriptions": 5,
            "renditions": [{"name": "w", "href": "https://img.example.org/1.jpg"}]}  # fmt: skip
     a = _doc(associations=[bad, good])
     assert a.image is not None and a.image.url == "https://img.example.org/2.jpg"
@@ -257,3 +257,17 @@ def test_golden(name: str) -> None:
         expected.parent.mkdir(exist_ok=True)
         expected.write_text(json.dumps(got, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     assert got == json.loads(expected.read_text("utf-8"))
+
+
+def test_an_xhtml_document_with_an_xml_declaration_is_unwrapped() -> None:
+    xhtml = (
+        '<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE html><html xmlns="http://www.w3.org/1999/xhtml">'
+        "<head><title>HEAD</title></head><body><section><p>Body.</p></section></body></html>"
+    )
+    a = _doc(bodies=[{"contentType": "application/xhtml+xml", "value": xhtml}])
+    assert a.body_html == "<p>Body.</p>"
+
+
+def test_a_string_where_an_array_is_expected_is_one_text() -> None:
+    a = _doc(headlines="One headline", bodies="<p>One body.</p>")
+    assert (a.title, a.body_html) == ("One headline", "<p>One body.</p>")

@@ -42,6 +42,7 @@ _CAPTION_ROLES = ("caption", "summary", "description", "")
 _BYLINE_PREFIX = re.compile(r"^\s*(?:von|by|par|av|af|por|door|от|автор)\s*[:\s]\s*", re.IGNORECASE)
 _AND_WORDS = re.compile(r"\s+(?:und|og|och|et|en|и|/)\s+", re.IGNORECASE)
 _WRAPPED = re.compile(r"<(?:html|body)\b", re.IGNORECASE)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _URL_ROLES = frozenset({"url", "web", "weburl", "canonical", "link", "permalink"})
 _SOURCE_ROLES = frozenset({"publisher", "originator", "source", "provider", "distributor"})
 _GENERIC_NIDS = frozenset({"uuid", "oid", "isbn", "issn", "ietf", "newsml", "publicid", "uri", "mrn"})
@@ -110,6 +111,7 @@ def unwrap(markup: str) -> str:
     """The content of a wrapped document's ``<body>`` (``<html><head>..<body>...``), else ``markup``."""
     if not _WRAPPED.search(markup):
         return markup
+    markup = _XML_DECLARATION.sub("", markup, count=1)  # lxml refuses str input that declares one
     try:
         root = lxml.html.document_fromstring(markup)
     except (etree.ParserError, ValueError):
@@ -129,6 +131,8 @@ def _texts(doc: dict[str, Any], array: str, flat: Iterable[str]) -> list[Text]:
     """Every ``{role, contentType, value}`` of ``array`` (2.x/3.x), then the 1.x flat fields."""
     out: list[Text] = []
     items = field(doc, array)
+    if isinstance(items, str):  # one text where the schema has an array of them
+        items = [items]
     if items is not None and not isinstance(items, list):
         raise NormalizeError(f"ninjs: field {array!r} has {_shown(items)} (expected an array of objects)")
     for i, item in enumerate(items or []):
