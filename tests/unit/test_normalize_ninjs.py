@@ -271,3 +271,9 @@ def test_an_xhtml_document_with_an_xml_declaration_is_unwrapped() -> None:
 def test_a_string_where_an_array_is_expected_is_one_text() -> None:
     a = _doc(headlines="One headline", bodies="<p>One body.</p>")
     assert (a.title, a.body_html) == ("One headline", "<p>One body.</p>")
+
+
+def test_embargoed_false_is_no_embargo() -> None:
+    assert _doc(embargoed=False, expires="").embargoed_until is None
+    with pytest.raises(NormalizeError, match="field 'embargoed' has True"):
+        _doc(embargoed=True)

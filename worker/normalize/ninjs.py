@@ -199,8 +199,8 @@ def _string(doc: dict[str, Any], name: str) -> str | None:
 
 def _date(doc: dict[str, Any], name: str) -> datetime | None:
     value = field(doc, name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
+    if value is None or value is False or (isinstance(value, str) and not value.strip()):
+        return None  # absent, empty, or (some 1.x feeds) ``"embargoed": false``
     parsed = parse_date(value)
     if parsed is None:
         raise NormalizeError(
