@@ -146,12 +146,13 @@ def mark_all_feeds_dirty(rt: Runtime) -> None:
     rt.store.mark_dirty([str(feed) for feed in feeds])
 
 
-def revisit(rt: Runtime, article_ids: list[str], nudge: Nudger) -> int:
+def revisit(rt: Runtime, article_ids: list[str], nudge: Nudger, *, due: bool = False) -> int:
     """Apply the configuration, the clock and the kills in force to stored articles: their
     audiences after a change of audiences or regions, an embargo that lifts, an expiry that
     comes, a kill or its undoing. Index changes, and published/withdrawn events where visibility
     flips. Returns how many changed. Safe to repeat; an article with new input staged is left to
-    its ingest, which applies all of that anyway."""
+    its ingest, which applies all of that anyway. ``due``: the ids came from the life-cycle due
+    times (or a kill), whose entries are settled here when nothing changes (a reindex leaves them)."""
     store = rt.store
     previous = store.articles_by_id(article_ids)
     kills = store.kills(article_ids)
@@ -161,7 +162,8 @@ def revisit(rt: Runtime, article_ids: list[str], nudge: Nudger) -> int:
     for aid in article_ids:
         stored = previous.get(aid)
         if stored is None:  # not ingested yet (its ingest decides) or never was
-            store.settle_life(aid, 0, None)
+            if due:
+                store.settle_life(aid, 0, None)
             continue
         commit = plan_ingest(
             stored.article,
@@ -175,10 +177,10 @@ def revisit(rt: Runtime, article_ids: list[str], nudge: Nudger) -> int:
             revisit=True,
             kill=kills.get(aid),
         )
-        if commit is None:
-            due = decide(stored.article, at, kills.get(aid)).next_change
-            store.settle_life(aid, stored.version, due.timestamp() if due else None)
-        elif store.commit_revisit(commit, stored.version):
+        if commit is None and due:
+            nxt = decide(stored.article, at, kills.get(aid)).next_change
+            store.settle_life(aid, stored.version, nxt.timestamp() if nxt else None)
+        elif commit is not None and store.commit_revisit(commit, stored.version):
             changed += 1
             deliveries += [d.id for d in commit.deliveries]
             log.info(
@@ -203,7 +205,7 @@ def withdraw(rt: Runtime, article_id: str, reason: str | None, nudge: Nudger) ->
     if rt.store.article(article_id) is None and rt.store.staged(article_id) is None:
         return False
     rt.store.kill(article_id, kill_reason(reason))
-    revisit(rt, [article_id], nudge)
+    revisit(rt, [article_id], nudge, due=True)
     return True
 
 
@@ -212,7 +214,7 @@ def restore(rt: Runtime, article_id: str, nudge: Nudger) -> bool:
     ``article.published`` event, never ``article.updated``). False when it was not killed."""
     if not rt.store.unkill(article_id):
         return False
-    revisit(rt, [article_id], nudge)
+    revisit(rt, [article_id], nudge, due=True)
     return True
 
 

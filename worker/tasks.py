@@ -69,7 +69,7 @@ def ingest_batch(article_ids: list[str]) -> list[str]:
 def revisit(article_ids: list[str]) -> int:
     """Apply the life cycle (an embargo lifted, an expiry, a kill) and the configuration to
     stored articles."""
-    return pipeline.revisit(runtime(), article_ids, nudger)
+    return pipeline.revisit(runtime(), article_ids, nudger, due=True)
 
 
 @app.task(base=SyndicateTask, name="syndicate.publish")

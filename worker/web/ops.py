@@ -77,6 +77,11 @@ class RedisCollector(Collector):
             "syndicate_dead_letters", "Entries in the dead-letter list.", value=store.dead_letter_count()
         )
         yield GaugeMetricFamily(
+            "syndicate_articles_embargoed",
+            "Articles held unseen until their embargo lifts (or the source says usable).",
+            value=store.embargoes()[0],
+        )
+        yield GaugeMetricFamily(
             "syndicate_subscriptions_disabled",
             "Subscriptions currently disabled.",
             value=store.disabled_subscription_count(),
