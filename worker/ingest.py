@@ -19,13 +19,14 @@ from worker.models import (
     Audience,
     AudienceArticle,
     EventType,
+    IngestCommit,
     Notice,
     Publisher,
+    StoredArticle,
     Subscription,
 )
 from worker.names import section_slug
 from worker.notices import audience_view
-from worker.storage.articles import IngestCommit, StoredArticle
 
 
 def feed_keys(audience: str, section: str | None) -> list[FeedKey]:

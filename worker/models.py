@@ -7,6 +7,7 @@ or Redis.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
@@ -219,3 +220,36 @@ class Delivery(BaseModel):
     updated_at: datetime
     next_attempt_at: datetime | None = None
     replay_of: str | None = None
+
+
+# -- what an ingest decides and what storage keeps (plain data: ingest.py plans, storage applies) --
+
+
+@dataclass
+class IngestCommit:
+    """Everything one ingest writes, applied in one MULTI/EXEC so it happens whole or not at all."""
+
+    article: Article
+    version: int
+    status: str
+    reason: str | None = None  # why it is withdrawn or embargoed (worker.lifecycle)
+    kill: str | None = None  # the operator's kill it was planned with: checked again at commit
+    life_due: float | None = None  # when the clock changes its state (embargo lifts, expiry)
+    embargo_end: float | None = None  # while embargoed: when it lifts (inf: withheld, no time)
+    audiences: list[str] = field(default_factory=list)  # where the article is visible
+    index_add: dict[str, float] = field(default_factory=dict)  # index key suffix -> score
+    index_remove: list[str] = field(default_factory=list)
+    section: tuple[str, str] | None = None  # (slug, name)
+    dirty: list[str] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    payloads: dict[str, bytes] = field(default_factory=dict)
+    events: int = 0
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    article: Article
+    version: int
+    status: str
+    audiences: list[str]
+    reason: str | None = None

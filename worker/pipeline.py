@@ -20,10 +20,10 @@ from typing import Any
 from feeds.feedkey import ALL, FeedKey
 from worker.ingest import plan_ingest
 from worker.lifecycle import KILLED, decide
-from worker.models import Article, RawInput, iso_utc
+from worker.models import Article, IngestCommit, RawInput, iso_utc
 from worker.normalize import NormalizeError, normalize
 from worker.runtime import Nudger, Runtime
-from worker.storage import IngestCommit, Store
+from worker.storage import Store
 from worker.storage.work import HEARTBEAT_TTL
 
 log = logging.getLogger("syndicate.pipeline")

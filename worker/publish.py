@@ -24,11 +24,11 @@ from feeds.meta import FeedMeta
 from feeds.render import render
 from worker.deadline import DeadlineExceeded, deadline
 from worker.lifecycle import shown_at
-from worker.models import Audience, AudienceArticle
+from worker.models import Audience, AudienceArticle, StoredArticle
 from worker.notices import audience_view
 from worker.publish_strict import render_variants
 from worker.runtime import Runtime
-from worker.storage import StorageUnavailable, StoredArticle
+from worker.storage import StorageUnavailable
 
 log = logging.getLogger("syndicate.publish")
 LOCK_TTL = 120  # renewed before each feed

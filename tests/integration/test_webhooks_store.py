@@ -205,8 +205,7 @@ def test_a_revisit_never_overwrites_newer_input(store: Store) -> None:
     """commit_revisit writes only over the version it was planned from, and never while a new
     input is staged (the ingest of that input applies the configuration, and must not lose it)."""
     from worker.ingest import plan_ingest
-    from worker.models import Article, Audience
-    from worker.storage import IngestCommit, StoredArticle
+    from worker.models import Article, Audience, IngestCommit, StoredArticle
 
     one = [Audience(id="global", language="en", default=True)]
     two = [*one, Audience(id="kz", language="ru", regions=["KZ"])]

@@ -143,9 +143,8 @@ def test_a_repeat_received_later_changes_nothing() -> None:
 
     from worker.config import load_config
     from worker.ingest import plan_ingest
-    from worker.models import RawInput
+    from worker.models import RawInput, StoredArticle
     from worker.normalize import normalize
-    from worker.storage.articles import StoredArticle
 
     config = load_config(PACKAGED_CONFIG)
     raw = RawInput(format="html", body=PAGE_TEXT, source="rferl")

@@ -8,8 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from worker.ingest import plan_ingest
-from worker.models import Article, Audience, Notice, NoticeText, Subscription
-from worker.storage.articles import StoredArticle
+from worker.models import Article, Audience, Notice, NoticeText, StoredArticle, Subscription
 
 AT = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 AUDIENCES = [

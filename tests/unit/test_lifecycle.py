@@ -10,8 +10,7 @@ import pytest
 from tests.unit.test_ingest_plan import AUDIENCES, NOTICES, SUBS, article, stored
 from worker.ingest import plan_ingest
 from worker.lifecycle import CANCELED, EXPIRED, WITHHELD, Life, decide
-from worker.models import Article
-from worker.storage.articles import IngestCommit, StoredArticle
+from worker.models import Article, IngestCommit, StoredArticle
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from worker.storage.articles import ArticleStore, IngestCommit, StoredArticle
+from worker.storage.articles import ArticleStore
 from worker.storage.attempts import AttemptStore
 from worker.storage.base import StorageUnavailable, guarded
 from worker.storage.connect import RedisTarget, as_target, client, replication
@@ -13,7 +13,7 @@ from worker.storage.renders import RenderStore
 from worker.storage.sources import SourceStore
 from worker.storage.work import WorkStore
 
-__all__ = ["IngestCommit", "RedisTarget", "StorageUnavailable", "Store", "StoredArticle", "StoredFeed"]
+__all__ = ["RedisTarget", "StorageUnavailable", "Store", "StoredFeed"]
 
 
 class Store(

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import redis
 from redis.exceptions import WatchError
 
 from feeds.feedkey import FeedKey
-from worker.models import Article, Delivery
-from worker.storage.base import Acked, guarded, key, now, text
+from worker.models import Article, IngestCommit, StoredArticle
+from worker.storage import keys
+from worker.storage.base import Acked, guarded, now, text, write_deliveries
 from worker.storage.lifecycle import write_life
 
 # RFC 5005 archive pages: each feed numbers its articles in order of arrival (1, 2, ...); page k
@@ -24,36 +24,6 @@ if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   redis.call('ZADD', KEYS[1], redis.call('HINCRBY', KEYS[2], ARGV[2], 1), ARGV[1])
 end
 """
-
-
-@dataclass
-class IngestCommit:
-    """Everything one ingest writes, applied in one MULTI/EXEC so it happens whole or not at all."""
-
-    article: Article
-    version: int
-    status: str
-    reason: str | None = None  # why it is withdrawn or embargoed (worker.lifecycle)
-    kill: str | None = None  # the operator's kill it was planned with: checked again at commit
-    life_due: float | None = None  # when the clock changes its state (embargo lifts, expiry)
-    embargo_end: float | None = None  # while embargoed: when it lifts (inf: withheld, no time)
-    audiences: list[str] = field(default_factory=list)  # where the article is visible
-    index_add: dict[str, float] = field(default_factory=dict)  # index key suffix -> score
-    index_remove: list[str] = field(default_factory=list)
-    section: tuple[str, str] | None = None  # (slug, name)
-    dirty: list[str] = field(default_factory=list)
-    deliveries: list[Delivery] = field(default_factory=list)
-    payloads: dict[str, bytes] = field(default_factory=dict)
-    events: int = 0
-
-
-@dataclass(frozen=True)
-class StoredArticle:
-    article: Article
-    version: int
-    status: str
-    audiences: list[str]
-    reason: str | None = None
 
 
 def archive_page(seq: int) -> int:
@@ -70,14 +40,14 @@ class ArticleStore(Acked):
     def archive_full_pages(self, suffix: str) -> int:
         """How many archive pages of feed ``suffix`` are full (and so never change)."""
         with guarded(f"read archive {suffix}"):
-            count = int(self.r.hget(key("archseq"), suffix) or 0)
+            count = int(self.r.hget(keys.ARCHIVE_SEQ, suffix) or 0)
         return count // ARCHIVE_PAGE
 
     def archive_ids(self, suffix: str, page: int) -> list[str]:
         low = (page - 1) * ARCHIVE_PAGE + 1
         with guarded(f"read archive {suffix}"):
             return [
-                m.decode() for m in self.r.zrangebyscore(key("arch", suffix), low, low + ARCHIVE_PAGE - 1)
+                m.decode() for m in self.r.zrangebyscore(keys.archive(suffix), low, low + ARCHIVE_PAGE - 1)
             ]
 
     def archive_tail(self, suffix: str, full: int) -> list[str]:
@@ -86,8 +56,8 @@ class ArticleStore(Acked):
         archive."""
         with guarded(f"read archive {suffix}"):
             low = full * ARCHIVE_PAGE + 1
-            ids = [m.decode() for m in self.r.zrangebyscore(key("arch", suffix), low, "+inf")]
-            scores = self.r.zmscore(key("idx", suffix), ids) if ids else []
+            ids = [m.decode() for m in self.r.zrangebyscore(keys.archive(suffix), low, "+inf")]
+            scores = self.r.zmscore(keys.index(suffix), ids) if ids else []
         return [aid for aid, score in zip(ids, scores, strict=True) if score is not None]
 
     def stage(self, article: Article, *, restore: bool = False) -> None:
@@ -108,21 +78,21 @@ class ArticleStore(Acked):
         what = f"store {len(articles)} article(s)"
         with self.acked(what) as r, guarded(what), r.pipeline(transaction=True) as p:
             for article in articles:
-                p.set(key("staged", article.id), article.model_dump_json())
-            p.zadd(key("due", "ingest"), {a.id: due for a in articles})
-            p.hdel(key("rejected"), *[a.id for a in articles])
+                p.set(keys.staged(article.id), article.model_dump_json())
+            p.zadd(keys.due("ingest"), {a.id: due for a in articles})
+            p.hdel(keys.REJECTED, *[a.id for a in articles])
             if restore:
-                p.delete(*[key("kill", a.id) for a in articles])
+                p.delete(*[keys.kill(a.id) for a in articles])
             p.execute()
 
     def staged(self, article_id: str) -> str | None:
         with guarded(f"read staged {article_id}"):
-            return text(self.r.get(key("staged", article_id)))
+            return text(self.r.get(keys.staged(article_id)))
 
     def staged_many(self, ids: list[str]) -> dict[str, str]:
         """The staged inputs of ``ids`` that exist, in one round trip."""
         with guarded("read staged articles"):
-            rows = self.r.mget([key("staged", i) for i in ids]) if ids else []
+            rows = self.r.mget([keys.staged(i) for i in ids]) if ids else []
         return {i: v.decode() for i, v in zip(ids, rows, strict=True) if v is not None}
 
     def commit_ingest(self, staged_json: str, commit: IngestCommit) -> bool:
@@ -132,8 +102,8 @@ class ArticleStore(Acked):
     def commit_many(self, items: list[tuple[str, IngestCommit]]) -> bool:
         """Apply every commit in one transaction, if every staged input is still the one each
         was planned from; False (and nothing written) if any changed meanwhile."""
-        staged_keys = [key("staged", c.article.id) for _, c in items]
-        kill_keys = [key("kill", c.article.id) for _, c in items]
+        staged_keys = [keys.staged(c.article.id) for _, c in items]
+        kill_keys = [keys.kill(c.article.id) for _, c in items]
         with guarded("commit articles"), self.r.pipeline(transaction=True) as p:
             try:
                 p.watch(*staged_keys, *kill_keys)
@@ -154,7 +124,7 @@ class ArticleStore(Acked):
         for commit in commits:
             self._write_commit(p, commit)
         for feed in stale:
-            p.hincrby(key("dirty"), feed, 1)
+            p.hincrby(keys.DIRTY, feed, 1)
         p.execute()
 
     def _stale_archive_pages(self, p: Any, commits: list[IngestCommit]) -> list[str]:
@@ -162,7 +132,7 @@ class ArticleStore(Acked):
         pages = []
         for commit in commits:  # only withdrawals and section moves remove: rare, so no batching
             for suffix in commit.index_remove:
-                seq = p.zscore(key("arch", suffix), commit.article.id)
+                seq = p.zscore(keys.archive(suffix), commit.article.id)
                 if seq is not None:
                     pages.append(str(FeedKey.from_index(suffix).archive(archive_page(int(seq)))))
         return pages
@@ -170,7 +140,7 @@ class ArticleStore(Acked):
     def _write_commit(self, p: Any, commit: IngestCommit) -> None:
         aid = commit.article.id
         p.hset(
-            key("art", aid),
+            keys.article(aid),
             mapping={
                 "json": commit.article.model_dump_json(),
                 "version": commit.version,
@@ -182,30 +152,30 @@ class ArticleStore(Acked):
         )
         write_life(p, aid, commit.life_due, commit.embargo_end)
         for suffix, score in commit.index_add.items():
-            p.zadd(key("idx", suffix), {aid: score})
-            self._archive_add(keys=[key("arch", suffix), key("archseq")], args=[aid, suffix], client=p)
+            p.zadd(keys.index(suffix), {aid: score})
+            self._archive_add(keys=[keys.archive(suffix), keys.ARCHIVE_SEQ], args=[aid, suffix], client=p)
         for suffix in commit.index_remove:
-            p.zrem(key("idx", suffix), aid)
+            p.zrem(keys.index(suffix), aid)
         if commit.section:
-            p.hsetnx(key("sections"), commit.section[0], commit.section[1])
+            p.hsetnx(keys.SECTIONS, commit.section[0], commit.section[1])
         for feed in commit.dirty:
-            p.hincrby(key("dirty"), feed, 1)
+            p.hincrby(keys.DIRTY, feed, 1)
         for pkey, body in commit.payloads.items():
-            p.set(key("payload", pkey), body, ex=14 * 86400)
-        if commit.deliveries:
-            # the nudge goes out right after this commit; the due time only recovers a lost one
-            _write_deliveries(p, commit.deliveries, due=now() + self.redeliver_after)
-        p.delete(key("staged", aid))
-        p.zrem(key("due", "ingest"), aid)
-        p.hincrby(key("stats"), "articles_ingested", 1)
-        p.hincrby(key("stats"), "events_created", commit.events)
+            p.set(keys.payload(pkey), body, ex=14 * 86400)
+        write_deliveries(p, commit.deliveries)
+        if commit.deliveries:  # the nudge goes out right after this commit; this recovers a lost one
+            p.zadd(keys.due("deliver"), {d.id: now() + self.redeliver_after for d in commit.deliveries})
+        p.delete(keys.staged(aid))
+        p.zrem(keys.due("ingest"), aid)
+        p.hincrby(keys.STATS, "articles_ingested", 1)
+        p.hincrby(keys.STATS, "events_created", commit.events)
 
     def commit_revisit(self, commit: IngestCommit, previous_version: int) -> bool:
         """Apply a revisit (``plan_ingest(..., revisit=True)``) if the article is still at
         ``previous_version`` and no new input is staged for it (its ingest applies the
         configuration itself); False, with nothing written, otherwise."""
-        art, staged = key("art", commit.article.id), key("staged", commit.article.id)
-        kill = key("kill", commit.article.id)
+        art, staged = keys.article(commit.article.id), keys.staged(commit.article.id)
+        kill = keys.kill(commit.article.id)
         with guarded("commit revisit"), self.r.pipeline(transaction=True) as p:
             try:
                 p.watch(art, staged, kill)
@@ -223,7 +193,7 @@ class ArticleStore(Acked):
 
     def article_id_batches(self, size: int = 500) -> Iterator[list[str]]:
         """The ids of every stored article, ``size`` at a time (SCAN: Redis is never blocked)."""
-        prefix, batch = key("art", ""), []
+        prefix, batch = keys.article(""), []
         with guarded("list articles"):
             for k in self.r.scan_iter(match=prefix + "*", count=size):
                 batch.append(str(text(k)).removeprefix(prefix))
@@ -235,7 +205,7 @@ class ArticleStore(Acked):
 
     def drop_staged(self, article_id: str, staged_json: str) -> None:
         """Forget a staged input that needs no work (unchanged re-ingest)."""
-        staged_key = key("staged", article_id)
+        staged_key = keys.staged(article_id)
         with guarded(f"drop staged {article_id}"), self.r.pipeline(transaction=True) as p:
             try:
                 p.watch(staged_key)
@@ -244,33 +214,33 @@ class ArticleStore(Acked):
                     return
                 p.multi()
                 p.delete(staged_key)
-                p.zrem(key("due", "ingest"), article_id)
-                p.hincrby(key("stats"), "articles_unchanged", 1)
+                p.zrem(keys.due("ingest"), article_id)
+                p.hincrby(keys.STATS, "articles_unchanged", 1)
                 p.execute()
             except WatchError:
                 return
 
     def reject(self, article_id: str, reason: str) -> None:
         with guarded(f"reject {article_id}"), self.r.pipeline(transaction=True) as p:
-            p.hset(key("rejected"), article_id, reason)
-            p.delete(key("staged", article_id))
-            p.zrem(key("due", "ingest"), article_id)
+            p.hset(keys.REJECTED, article_id, reason)
+            p.delete(keys.staged(article_id))
+            p.zrem(keys.due("ingest"), article_id)
             p.execute()
 
     def rejected_reason(self, article_id: str) -> str | None:
         with guarded(f"read {article_id}"):
-            return text(self.r.hget(key("rejected"), article_id))
+            return text(self.r.hget(keys.REJECTED, article_id))
 
     def article(self, article_id: str) -> StoredArticle | None:
         with guarded(f"read article {article_id}"):
-            raw = self.r.hgetall(key("art", article_id))
+            raw = self.r.hgetall(keys.article(article_id))
         return _stored(raw) if raw else None
 
     def articles_by_id(self, ids: list[str]) -> dict[str, StoredArticle]:
         """The stored articles among ``ids``, in one round trip."""
         with guarded("read articles"), self.r.pipeline(transaction=False) as p:
             for aid in ids:
-                p.hgetall(key("art", aid))
+                p.hgetall(keys.article(aid))
             rows = p.execute()
         return {aid: _stored(raw) for aid, raw in zip(ids, rows, strict=True) if raw}
 
@@ -278,35 +248,21 @@ class ArticleStore(Acked):
         """Many articles in one round trip, in the order asked (missing ones left out)."""
         with guarded("read articles"), self.r.pipeline(transaction=False) as p:
             for aid in ids:
-                p.hgetall(key("art", aid))
+                p.hgetall(keys.article(aid))
             rows = p.execute()
         return [_stored(raw) for raw in rows if raw]
 
     def index_top(self, suffix: str, count: int) -> list[str]:
         with guarded(f"read index {suffix}"):
-            return [m.decode() for m in self.r.zrevrange(key("idx", suffix), 0, count - 1)]
+            return [m.decode() for m in self.r.zrevrange(keys.index(suffix), 0, count - 1)]
 
     def index_count(self, suffix: str) -> int:
         with guarded(f"count index {suffix}"):
-            return int(self.r.zcard(key("idx", suffix)))
+            return int(self.r.zcard(keys.index(suffix)))
 
     def sections(self) -> dict[str, str]:
         with guarded("read sections"):
-            return {k.decode(): v.decode() for k, v in self.r.hgetall(key("sections")).items()}
-
-
-def _write_deliveries(p: Any, deliveries: list[Delivery], *, due: float) -> None:
-    """The records, delivery logs and due times of an event's deliveries: a few commands for all
-    of them (one per subscription for its log), not four per delivery (a fan-out to 500)."""
-    p.mset({key("dlv", d.id): d.model_dump_json() for d in deliveries})
-    created = {d.id: d.created_at.timestamp() for d in deliveries}
-    per_sub: dict[str, dict[str, float]] = {}
-    for d in deliveries:
-        per_sub.setdefault(d.subscription_id, {})[d.id] = created[d.id]
-    for sub_id, entries in per_sub.items():
-        p.zadd(key("dlv-log", sub_id), entries)
-    p.zadd(key("dlv-log"), created)
-    p.zadd(key("due", "deliver"), dict.fromkeys(created, due))
+            return {k.decode(): v.decode() for k, v in self.r.hgetall(keys.SECTIONS).items()}
 
 
 def _stored(raw: dict[bytes, bytes]) -> StoredArticle:

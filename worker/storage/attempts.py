@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import redis
 
 from worker.models import Delivery, Subscription
-from worker.storage.base import StorageUnavailable, guarded, key
+from worker.storage import keys
+from worker.storage.base import StorageUnavailable, guarded, write_deliveries
 
 # Admission of attempts to subscriptions, atomically across every worker. ``admit(inflight,
 # bucket, id, cap, lease, rate)``: ``inflight`` zset (delivery id -> lease expiry), ``bucket`` token
@@ -98,7 +99,7 @@ return 0
 
 
 def _lease_key(delivery_id: str) -> str:
-    return key("lock", f"dlv:{delivery_id}")
+    return keys.lock(f"dlv:{delivery_id}")
 
 
 @dataclass
@@ -134,14 +135,14 @@ class AttemptStore:
         script = getattr(self, "_admit_script", None)
         if script is None:
             script = self._admit_script = self.r.register_script(_ADMIT)
-        keys = [key("inflight", subscription_id), key("rate", subscription_id)]
+        names = [keys.in_flight(subscription_id), keys.rate(subscription_id)]
         args = [delivery_id, max(1, max_in_flight), lease, rate_limit or 0]
         with guarded(f"admit delivery {delivery_id}"):
-            return float(script(keys=keys, args=args))
+            return float(script(keys=names, args=args))
 
     def release_slot(self, subscription_id: str, delivery_id: str) -> None:
         with guarded(f"release slot of {delivery_id}"):
-            self.r.zrem(key("inflight", subscription_id), delivery_id)
+            self.r.zrem(keys.in_flight(subscription_id), delivery_id)
 
     def release_slots(self, pairs: list[tuple[str, str]]) -> None:
         """``release_slot`` for many (subscription id, delivery id) pairs, in one round trip."""
@@ -149,12 +150,12 @@ class AttemptStore:
             return
         with guarded("release slots"), self.r.pipeline(transaction=False) as p:
             for subscription_id, delivery_id in pairs:
-                p.zrem(key("inflight", subscription_id), delivery_id)
+                p.zrem(keys.in_flight(subscription_id), delivery_id)
             p.execute()
 
     def in_flight(self, subscription_id: str) -> int:
         with guarded("count in-flight attempts"):
-            return int(self.r.zcard(key("inflight", subscription_id)))
+            return int(self.r.zcard(keys.in_flight(subscription_id)))
 
     def lease_deliveries(self, ids: list[str], owner: str, ttl: float) -> dict[str, Delivery | None]:
         """Take the leases of ``ids`` for ``owner``; the records of those taken (None: gone).
@@ -166,10 +167,10 @@ class AttemptStore:
         if script is None:
             script = self._lease_script = self.r.register_script(_LEASE)
         ms = max(1, int(ttl * 1000))
-        keys = [_lease_key(i) for i in ids] + [key("dlv", i) for i in ids]
+        names = [_lease_key(i) for i in ids] + [keys.delivery(i) for i in ids]
         with guarded("lease deliveries"):
             self._release_pending()  # type: ignore[attr-defined]
-            flat = script(keys=keys, args=[owner, ms])
+            flat = script(keys=names, args=[owner, ms])
         out: dict[str, Delivery | None] = {}
         for i, held, value in zip(ids, flat[::2], flat[1::2], strict=True):
             if int(held):
@@ -186,9 +187,10 @@ class AttemptStore:
         if not subs and not payloads:
             return {}, {}
         with guarded("read subscriptions and payloads"), self.r.pipeline(transaction=False) as p:
-            for names, kind in ((subs, "sub"), (payloads, "payload")):
-                if names:
-                    p.mget([key(kind, n) for n in names])
+            if subs:
+                p.mget([keys.subscription(n) for n in subs])
+            if payloads:
+                p.mget([keys.payload(n) for n in payloads])
             rows = p.execute()
         raw_subs = rows.pop(0) if subs else []
         raw_payloads = rows.pop(0) if payloads else []
@@ -204,11 +206,11 @@ class AttemptStore:
         script = getattr(self, "_admit_many_script", None)
         if script is None:
             script = self._admit_many_script = self.r.register_script(_ADMIT_MANY)
-        keys = [k for sub_id, _, _ in requests for k in (key("inflight", sub_id), key("rate", sub_id))]
+        names = [k for sub_id, _, _ in requests for k in (keys.in_flight(sub_id), keys.rate(sub_id))]
         args: list[str | float] = [max(1, max_in_flight), lease]
         args += [a for _, delivery_id, rate in requests for a in (delivery_id, rate or 0)]
         with guarded("admit deliveries"):
-            return [float(x) for x in script(keys=keys, args=args)]
+            return [float(x) for x in script(keys=names, args=args)]
 
     def write_deliveries(self, w: DeliveryWrites, *, keep: int) -> None:
         """Write a batch's outcomes and release its leases: one transaction. Then trim the
@@ -217,28 +219,21 @@ class AttemptStore:
         if release is None:
             release = self._release_many = self.r.register_script(_RELEASE_MANY)
         final = sorted({d.subscription_id for d, due in w.saves if due is None})
-        logs: dict[str, dict[str, float]] = {}  # the same entries as ``save_delivery``, grouped
-        for d, _ in w.saves:
-            logs.setdefault(d.subscription_id, {})[d.id] = d.created_at.timestamp()
         due = {**w.due, **{d.id: at for d, at in w.saves if at is not None}}
         done = [d.id for d, at in w.saves if at is None and d.id not in w.due]
         with guarded("write deliveries"), self.r.pipeline(transaction=True) as p:
-            if w.saves:
-                p.mset({key("dlv", d.id): d.model_dump_json() for d, _ in w.saves})
-                p.zadd(key("dlv-log"), {i: at for entries in logs.values() for i, at in entries.items()})
-            for sub_id, entries in logs.items():
-                p.zadd(key("dlv-log", sub_id), entries)
+            write_deliveries(p, [d for d, _ in w.saves])
             if done:
-                p.zrem(key("due", "deliver"), *done)
+                p.zrem(keys.due("deliver"), *done)
             if due:
-                p.zadd(key("due", "deliver"), due)
+                p.zadd(keys.due("deliver"), due)
             for name, amount in w.counters.items():
-                p.hincrbyfloat(key("stats"), name, amount)
+                p.hincrbyfloat(keys.STATS, name, amount)
             first = len(p.command_stack)  # the log sizes, then whether each sub exists, from here
             for sub_id in final:
-                p.zcard(key("dlv-log", sub_id))
+                p.zcard(keys.delivery_log(sub_id))
             for sub_id in final:
-                p.exists(key("sub", sub_id))
+                p.exists(keys.subscription(sub_id))
             if w.leases:
                 release(keys=[_lease_key(i) for i in w.leases], args=[w.owner], client=p)
             answers = p.execute()[first : first + 2 * len(final)]

@@ -1,9 +1,10 @@
-"""The Redis connection and key names. Only ``worker.storage`` speaks Redis."""
+"""What every store shares: the failure that means "Redis did not answer", acknowledged writes,
+the clock. Only ``worker.storage`` speaks Redis; its keys are named in ``keys.py``."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 
 import redis
@@ -11,15 +12,12 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-PREFIX = "syn:"
+from worker.models import Delivery
+from worker.storage import keys
 
 
 class StorageUnavailable(RuntimeError):
     """Redis did not answer (or refused the write): the caller must not report success."""
-
-
-def key(*parts: str) -> str:
-    return PREFIX + ":".join(parts)
 
 
 class Acked:
@@ -55,3 +53,17 @@ def text(value: bytes | str | None) -> str | None:
     if value is None:
         return None
     return value.decode() if isinstance(value, bytes) else value
+
+
+def write_deliveries(p: redis.client.Pipeline, deliveries: Sequence[Delivery]) -> None:
+    """The one way delivery records are written, inside the caller's pipeline ``p``: each record,
+    and its place (by creation time) in the delivery log of all and of its subscription."""
+    if not deliveries:
+        return
+    p.mset({keys.delivery(d.id): d.model_dump_json() for d in deliveries})
+    p.zadd(keys.DELIVERY_LOG, {d.id: d.created_at.timestamp() for d in deliveries})
+    by_subscription: dict[str, dict[str, float]] = {}
+    for d in deliveries:
+        by_subscription.setdefault(d.subscription_id, {})[d.id] = d.created_at.timestamp()
+    for subscription_id, entries in by_subscription.items():
+        p.zadd(keys.delivery_log(subscription_id), entries)

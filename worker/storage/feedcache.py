@@ -33,14 +33,15 @@ import redis
 from redis.exceptions import RedisError
 
 from feeds.serve import FeedBytes
-from worker.storage.base import StorageUnavailable, key
+from worker.storage import keys
+from worker.storage.base import StorageUnavailable
 from worker.storage.connect import RedisTarget, as_target, client
 from worker.storage.feeds import FeedStore
 
 log = logging.getLogger("syndicate.feedcache")
 
-FEED_PREFIX = key("feed", "")
-SECTIONS_KEY = key("sections")
+FEED_PREFIX = keys.FEED_PREFIX
+SECTIONS_KEY = keys.SECTIONS
 CHANNEL = "__redis__:invalidate"
 PING_EVERY = 5.0  # seconds of silence before the listener checks the connection
 BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)
@@ -162,19 +163,19 @@ class FeedCache:
 
     # -- invalidation ----------------------------------------------------------------------------
 
-    def _forget(self, keys: list[bytes] | None, *, live: bool | None = None) -> None:
+    def _forget(self, names: list[bytes] | None, *, live: bool | None = None) -> None:
         with self._lock:
             self._gen += 1
             if live is not None:
                 self._live = live
-            if keys is None:
+            if names is None:
                 if live is None:  # FLUSHALL: the last values read are gone too
                     self._last, self._last_bytes = {}, 0
                 self._feeds.clear()
                 self._sections = None
                 self._bytes = 0
                 return
-            for raw in keys:
+            for raw in names:
                 name = raw.decode(errors="replace")
                 if name == SECTIONS_KEY:
                     self._sections = None
@@ -239,8 +240,8 @@ class FeedCache:
                 message = conn.read_response()
                 quiet_since, pinged = time.monotonic(), False
                 if isinstance(message, list) and len(message) == 3 and message[0] == b"message":
-                    keys = message[2]
-                    self._forget(keys if isinstance(keys, list) else None)
+                    names = message[2]
+                    self._forget(names if isinstance(names, list) else None)
         finally:
             conn.disconnect()
             pool.release(conn)

@@ -14,7 +14,8 @@ from email.utils import formatdate
 import redis
 
 from feeds.serve import FeedBytes
-from worker.storage.base import guarded, key, now
+from worker.storage import keys
+from worker.storage.base import guarded, now
 
 # Forget a dirty mark only if nobody marked the feed again while it was being rendered.
 _CLEAR_DIRTY = """
@@ -48,28 +49,28 @@ class FeedStore:
             return
         with guarded("mark feeds dirty"), self.r.pipeline(transaction=False) as p:
             for feed in feeds:
-                p.hincrby(key("dirty"), feed, 1)
+                p.hincrby(keys.DIRTY, feed, 1)
             p.execute()
 
     def dirty(self) -> dict[str, int]:
         with guarded("read dirty feeds"):
-            return {k.decode(): int(v) for k, v in self.r.hgetall(key("dirty")).items()}
+            return {k.decode(): int(v) for k, v in self.r.hgetall(keys.DIRTY).items()}
 
     def clear_dirty(self, feed: str, seen: int) -> None:
         with guarded("clear dirty feed"):
-            self._clear_dirty(keys=[key("dirty")], args=[feed, seen])
+            self._clear_dirty(keys=[keys.DIRTY], args=[feed, seen])
 
     def store_feed(self, feed: str, fmt: str, body: bytes) -> bool:
         """Keep the rendered bytes and their gzip; ``Last-Modified`` moves only when the bytes change."""
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         gz = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
         with guarded(f"store feed {feed}.{fmt}"):
-            return bool(self._store_feed(keys=[key("feed", feed, fmt)], args=[etag, body, gz, now()]))
+            return bool(self._store_feed(keys=[keys.feed(feed, fmt)], args=[etag, body, gz, now()]))
 
     def feed(self, feed: str, fmt: str) -> StoredFeed | None:
         """The stored feed: its bytes and the gzip made at render time, so no request compresses."""
         with guarded(f"read feed {feed}.{fmt}"):
-            etag, lm, body, gz = self.r.hmget(key("feed", feed, fmt), ["etag", "lm", "body", "gz"])
+            etag, lm, body, gz = self.r.hmget(keys.feed(feed, fmt), ["etag", "lm", "body", "gz"])
         if etag is None or lm is None:
             return None
         return _stored(etag, lm, body, gz)
@@ -77,7 +78,7 @@ class FeedStore:
     def has_feeds(self, feed: str, fmts: Sequence[str]) -> bool:
         """True when ``feed`` is stored in every one of ``fmts``."""
         with guarded(f"check feed {feed}"):
-            return int(self.r.exists(*(key("feed", feed, fmt) for fmt in fmts))) == len(fmts)
+            return int(self.r.exists(*(keys.feed(feed, fmt) for fmt in fmts))) == len(fmts)
 
 
 def _stored(etag: bytes, lm: bytes, body: bytes | None, gz: bytes | None) -> StoredFeed:

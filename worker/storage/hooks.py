@@ -8,7 +8,8 @@ from contextlib import nullcontext
 import redis
 
 from worker.models import Delivery, DeliveryStatus, Subscription
-from worker.storage.base import Acked, guarded, key
+from worker.storage import keys
+from worker.storage.base import Acked, guarded, write_deliveries
 
 
 class HookStore(Acked):
@@ -18,15 +19,15 @@ class HookStore(Acked):
     def save_subscription(self, sub: Subscription) -> None:
         what = f"save subscription {sub.id}"
         with self.acked(what) as r, guarded(what), r.pipeline(transaction=True) as p:
-            old = r.get(key("sub", sub.id))
+            old = r.get(keys.subscription(sub.id))
             if old:
                 previous = Subscription.model_validate_json(old)
-                p.srem(key("subs", previous.audience), sub.id)
-            p.set(key("sub", sub.id), sub.model_dump_json())
-            p.sadd(key("subs"), sub.id)
-            p.sadd(key("subs", sub.audience), sub.id)
+                p.srem(keys.audience_subscriptions(previous.audience), sub.id)
+            p.set(keys.subscription(sub.id), sub.model_dump_json())
+            p.sadd(keys.SUBSCRIPTIONS, sub.id)
+            p.sadd(keys.audience_subscriptions(sub.audience), sub.id)
             _mark_disabled(p, sub)
-            p.incr(key("subs-version"))
+            p.incr(keys.SUBS_VERSION)
             p.execute()
 
     def update_subscription(
@@ -38,7 +39,7 @@ class HookStore(Acked):
         is. Workers use this rather than ``save_subscription`` so that an attempt that took
         seconds never writes back a stale copy over a rotation or an edit made meanwhile.
         """
-        k = key("sub", sub_id)
+        k = keys.subscription(sub_id)
         with guarded(f"update subscription {sub_id}"):
             for _ in range(20):
                 with self.r.pipeline(transaction=True) as p:
@@ -53,7 +54,7 @@ class HookStore(Acked):
                         p.multi()
                         p.set(k, new.model_dump_json())
                         _mark_disabled(p, new)
-                        p.incr(key("subs-version"))
+                        p.incr(keys.SUBS_VERSION)
                         p.execute()
                         return new
                     except redis.WatchError:
@@ -62,7 +63,7 @@ class HookStore(Acked):
 
     def subscription(self, sub_id: str) -> Subscription | None:
         with guarded(f"read subscription {sub_id}"):
-            raw = self.r.get(key("sub", sub_id))
+            raw = self.r.get(keys.subscription(sub_id))
         return Subscription.model_validate_json(raw) if raw else None
 
     def delete_subscription(self, sub_id: str) -> bool:
@@ -71,11 +72,11 @@ class HookStore(Acked):
             return False
         what = f"delete subscription {sub_id}"
         with self.acked(what) as r, guarded(what), r.pipeline(transaction=True) as p:
-            p.delete(key("sub", sub_id))
-            p.srem(key("subs"), sub_id)
-            p.srem(key("subs", sub.audience), sub_id)
-            p.srem(key("subs-disabled"), sub_id)
-            p.incr(key("subs-version"))
+            p.delete(keys.subscription(sub_id))
+            p.srem(keys.SUBSCRIPTIONS, sub_id)
+            p.srem(keys.audience_subscriptions(sub.audience), sub_id)
+            p.srem(keys.SUBS_DISABLED, sub_id)
+            p.incr(keys.SUBS_VERSION)
             p.execute()
         # Its delivery log goes with it; deliveries still due end as "subscription deleted" at
         # their next attempt and are dropped then (write_deliveries).
@@ -85,7 +86,7 @@ class HookStore(Acked):
     def subscriptions_version(self) -> int:
         """A counter that moves with every change to any subscription (for caches)."""
         with guarded("read subscriptions version"):
-            return int(self.r.get(key("subs-version")) or 0)
+            return int(self.r.get(keys.SUBS_VERSION) or 0)
 
     def disabled_subscription_count(self) -> int:
         """How many subscriptions are disabled: one set kept by every write above, so a metrics
@@ -94,17 +95,17 @@ class HookStore(Acked):
         script = getattr(self, "_disabled_count_script", None)
         if script is None:
             script = self._disabled_count_script = self.r.register_script(_DISABLED_COUNT)
-        keys = [key("subs-disabled"), key("subs-disabled-built"), key("subs")]
+        names = [keys.SUBS_DISABLED, keys.SUBS_DISABLED_BUILT, keys.SUBSCRIPTIONS]
         with guarded("count disabled subscriptions"):
-            return int(script(keys=keys, args=[key("sub", "")]))
+            return int(script(keys=names, args=[keys.subscription("")]))
 
     def subscriptions(self, audience: str | None = None) -> list[Subscription]:
-        index = key("subs", audience) if audience else key("subs")
+        index = keys.audience_subscriptions(audience) if audience else keys.SUBSCRIPTIONS
         with guarded("list subscriptions"):
             ids = sorted(m.decode() for m in self.r.smembers(index))
             if not ids:
                 return []
-            rows = self.r.mget([key("sub", i) for i in ids])
+            rows = self.r.mget([keys.subscription(i) for i in ids])
         return [Subscription.model_validate_json(raw) for raw in rows if raw]
 
     # -- deliveries ---------------------------------------------------------------------------
@@ -122,14 +123,14 @@ class HookStore(Acked):
 
     def delivery(self, delivery_id: str) -> Delivery | None:
         with guarded(f"read delivery {delivery_id}"):
-            raw = self.r.get(key("dlv", delivery_id))
+            raw = self.r.get(keys.delivery(delivery_id))
         return Delivery.model_validate_json(raw) if raw else None
 
     def deliveries(
         self, subscription_id: str | None = None, limit: int = 100, status: DeliveryStatus | None = None
     ) -> list[Delivery]:
         """Newest first; with ``status``, the newest ``limit`` of that status (the log is scanned)."""
-        log = key("dlv-log", subscription_id) if subscription_id else key("dlv-log")
+        log = keys.delivery_log(subscription_id) if subscription_id else keys.DELIVERY_LOG
         out: list[Delivery] = []
         start, batch = 0, max(limit, 100) if status else limit
         with guarded("list deliveries"):
@@ -137,7 +138,7 @@ class HookStore(Acked):
                 ids = [m.decode() for m in self.r.zrevrange(log, start, start + batch - 1)]
                 if not ids:
                     break
-                rows = self.r.mget([key("dlv", i) for i in ids])
+                rows = self.r.mget([keys.delivery(i) for i in ids])
                 found = [Delivery.model_validate_json(raw) for raw in rows if raw]
                 out += [d for d in found if status is None or d.status == status]
                 if status is None or len(ids) < batch:
@@ -147,25 +148,27 @@ class HookStore(Acked):
 
     def deliveries_since(self, subscription_id: str, since: float) -> list[Delivery]:
         with guarded("list deliveries"):
-            ids = [m.decode() for m in self.r.zrangebyscore(key("dlv-log", subscription_id), since, "+inf")]
-            rows = self.r.mget([key("dlv", i) for i in ids]) if ids else []
+            ids = [
+                m.decode() for m in self.r.zrangebyscore(keys.delivery_log(subscription_id), since, "+inf")
+            ]
+            rows = self.r.mget([keys.delivery(i) for i in ids]) if ids else []
         return [Delivery.model_validate_json(raw) for raw in rows if raw]
 
     def trim_deliveries(self, subscription_id: str, keep: int) -> int:
         """Forget the oldest finished deliveries beyond ``keep`` (0: every finished one) for one
         subscription; deliveries still due are kept."""
-        log = key("dlv-log", subscription_id)
+        log = keys.delivery_log(subscription_id)
         with guarded("trim deliveries"):
             old = [m.decode() for m in self.r.zrange(log, 0, -keep - 1)]
             if not old:
                 return 0
-            pending = self.r.zmscore(key("due", "deliver"), old)
+            pending = self.r.zmscore(keys.due("deliver"), old)
             drop = [d for d, score in zip(old, pending, strict=True) if score is None]
             if drop:
                 with self.r.pipeline(transaction=False) as p:
                     p.zrem(log, *drop)
-                    p.zrem(key("dlv-log"), *drop)
-                    p.delete(*[key("dlv", d) for d in drop])
+                    p.zrem(keys.DELIVERY_LOG, *drop)
+                    p.delete(*[keys.delivery(d) for d in drop])
                     p.execute()
         return len(drop)
 
@@ -176,16 +179,16 @@ class HookStore(Acked):
         ids = sorted(set(sub_ids))
         if not ids:
             return
-        keys = [key("sub", i) for i in ids]
+        names = [keys.subscription(i) for i in ids]
         with guarded("update subscriptions"):
             for _ in range(20):
                 with self.r.pipeline(transaction=True) as p:
                     try:
-                        p.watch(*keys)
-                        rows = p.mget(keys)
+                        p.watch(*names)
+                        rows = p.mget(names)
                         new = [
                             (k, change(Subscription.model_validate_json(r)))
-                            for k, r in zip(keys, rows, strict=True)
+                            for k, r in zip(names, rows, strict=True)
                             if r
                         ]
                         writes = [(k, s) for k, s in new if s is not None]
@@ -195,7 +198,7 @@ class HookStore(Acked):
                         for k, s in writes:
                             p.set(k, s.model_dump_json())
                             _mark_disabled(p, s)
-                        p.incr(key("subs-version"))
+                        p.incr(keys.SUBS_VERSION)
                         p.execute()
                         return
                     except redis.WatchError:
@@ -204,9 +207,9 @@ class HookStore(Acked):
 
 def _mark_disabled(p: redis.client.Pipeline, sub: Subscription) -> None:
     if sub.enabled:
-        p.srem(key("subs-disabled"), sub.id)
+        p.srem(keys.SUBS_DISABLED, sub.id)
     else:
-        p.sadd(key("subs-disabled"), sub.id)
+        p.sadd(keys.SUBS_DISABLED, sub.id)
 
 
 # KEYS: the disabled set, its "built" marker, the set of all ids; ARGV: the record key prefix.
@@ -226,11 +229,8 @@ return redis.call('SCARD', KEYS[1])
 
 
 def _save(p: redis.client.Pipeline, d: Delivery, due_at: float | None) -> None:
-    p.set(key("dlv", d.id), d.model_dump_json())
-    created = d.created_at.timestamp()
-    p.zadd(key("dlv-log", d.subscription_id), {d.id: created})
-    p.zadd(key("dlv-log"), {d.id: created})
+    write_deliveries(p, [d])
     if due_at is None:
-        p.zrem(key("due", "deliver"), d.id)
+        p.zrem(keys.due("deliver"), d.id)
     else:
-        p.zadd(key("due", "deliver"), {d.id: due_at})
+        p.zadd(keys.due("deliver"), {d.id: due_at})

@@ -17,7 +17,8 @@ from typing import Any
 import redis
 from redis.exceptions import WatchError
 
-from worker.storage.base import Acked, guarded, key, now, text
+from worker.storage import keys
+from worker.storage.base import Acked, guarded, now, text
 
 LIFE = "life"  # the due-time kind (``WorkStore.due_take("life")``)
 
@@ -25,13 +26,13 @@ LIFE = "life"  # the due-time kind (``WorkStore.due_take("life")``)
 def write_life(p: Any, article_id: str, due: float | None, embargo_end: float | None) -> None:
     """In a commit's transaction: the article's next life-cycle due time and embargo entry."""
     if due is None:
-        p.zrem(key("due", LIFE), article_id)
+        p.zrem(keys.due(LIFE), article_id)
     else:
-        p.zadd(key("due", LIFE), {article_id: due})
+        p.zadd(keys.due(LIFE), {article_id: due})
     if embargo_end is None:
-        p.zrem(key("embargoed"), article_id)
+        p.zrem(keys.EMBARGOED, article_id)
     else:
-        p.zadd(key("embargoed"), {article_id: embargo_end})
+        p.zadd(keys.EMBARGOED, {article_id: embargo_end})
 
 
 class LifecycleStore(Acked):
@@ -41,40 +42,40 @@ class LifecycleStore(Acked):
         """Record an operator's kill and have the article looked at now (acknowledged write)."""
         what = f"withdraw {article_id}"
         with self.acked(what) as r, guarded(what), r.pipeline(transaction=True) as p:
-            p.set(key("kill", article_id), reason)
-            p.zadd(key("due", LIFE), {article_id: now()})
+            p.set(keys.kill(article_id), reason)
+            p.zadd(keys.due(LIFE), {article_id: now()})
             p.execute()
 
     def unkill(self, article_id: str) -> bool:
         """Undo a kill; False when there was none."""
         what = f"restore {article_id}"
         with self.acked(what) as r, guarded(what), r.pipeline(transaction=True) as p:
-            p.delete(key("kill", article_id))
-            p.zadd(key("due", LIFE), {article_id: now()})
+            p.delete(keys.kill(article_id))
+            p.zadd(keys.due(LIFE), {article_id: now()})
             removed, _ = p.execute()
         return bool(removed)
 
     def kills(self, ids: list[str]) -> dict[str, str]:
         """The kills in force among ``ids``: id -> reason, in one round trip."""
         with guarded("read withdrawals"):
-            rows = self.r.mget([key("kill", i) for i in ids]) if ids else []
+            rows = self.r.mget([keys.kill(i) for i in ids]) if ids else []
         return {i: str(text(v)) for i, v in zip(ids, rows, strict=True) if v is not None}
 
     def settle_life(self, article_id: str, version: int, due: float | None) -> None:
         """A revisit found nothing to change: the next due time of the article at ``version``
         (none: forgotten), unless it changed meanwhile or new input waits (its ingest decides)."""
-        art, staged = key("art", article_id), key("staged", article_id)
+        art, staged = keys.article(article_id), keys.staged(article_id)
         with guarded(f"schedule {article_id}"), self.r.pipeline(transaction=True) as p:
             try:
-                p.watch(art, staged, key("kill", article_id))
+                p.watch(art, staged, keys.kill(article_id))
                 if p.exists(staged) or text(p.hget(art, "version")) not in (str(version), None):
                     p.unwatch()
                     return
                 p.multi()
                 if due is None:
-                    p.zrem(key("due", LIFE), article_id)
+                    p.zrem(keys.due(LIFE), article_id)
                 else:
-                    p.zadd(key("due", LIFE), {article_id: due})
+                    p.zadd(keys.due(LIFE), {article_id: due})
                 p.execute()
             except WatchError:
                 return
@@ -82,8 +83,8 @@ class LifecycleStore(Acked):
     def embargoes(self) -> tuple[int, str | None, float | None]:
         """How many articles are embargoed, and the next embargo to lift (id, time) if any has one."""
         with guarded("read embargoes"), self.r.pipeline(transaction=False) as p:
-            p.zcard(key("embargoed"))
-            p.zrangebyscore(key("embargoed"), "-inf", "(inf", start=0, num=1, withscores=True)
+            p.zcard(keys.EMBARGOED)
+            p.zrangebyscore(keys.EMBARGOED, "-inf", "(inf", start=0, num=1, withscores=True)
             count, first = p.execute()
         if not first:
             return int(count), None, None

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import redis
 
-from worker.storage.base import guarded, key, now, text
+from worker.storage import keys
+from worker.storage.base import guarded, now, text
 
 BACKOFF_FIRST = 5.0  # seconds before the first retry of a failed feed; doubled each failure
 BACKOFF_MAX = 600.0
@@ -32,61 +33,61 @@ class RenderStore:
         if not feeds:
             return {}
         with guarded("read render costs"):
-            values = self.r.hmget(key("render", "cost"), feeds)
+            values = self.r.hmget(keys.RENDER_COST, feeds)
         return {f: float(v) for f, v in zip(feeds, values, strict=True) if v is not None}
 
     def render_retry_times(self) -> dict[str, float]:
         """Feeds backing off, with the time each may be tried again."""
         with guarded("read render backoff"):
-            pairs = self.r.zrange(key("render", "retry"), 0, -1, withscores=True)
+            pairs = self.r.zrange(keys.RENDER_RETRY, 0, -1, withscores=True)
         return {k.decode(): float(score) for k, score in pairs}
 
     def render_started(self, feed: str, owner: str) -> None:
         with guarded(f"mark render of {feed}"):
-            self.r.hset(key("render", "running"), feed, f"{owner} {now():.3f}")
+            self.r.hset(keys.RENDER_RUNNING, feed, f"{owner} {now():.3f}")
 
     def render_interrupted(self) -> dict[str, str]:
         """Renders marked as under way: read while holding the ``publish`` lock, they are the
         feeds a killed pass was rendering."""
         with guarded("read renders under way"):
-            raw = self.r.hgetall(key("render", "running"))
+            raw = self.r.hgetall(keys.RENDER_RUNNING)
         return {k.decode(): text(v) or "" for k, v in raw.items()}
 
     def render_succeeded(self, feed: str, seconds: float) -> None:
         with guarded(f"record render of {feed}"), self.r.pipeline(transaction=True) as p:
-            p.hdel(key("render", "running"), feed)
-            p.hset(key("render", "cost"), feed, f"{seconds:.6f}")
-            p.zrem(key("render", "retry"), feed)
-            p.hdel(key("render", "failures"), feed, f"{feed}|reason")
+            p.hdel(keys.RENDER_RUNNING, feed)
+            p.hset(keys.RENDER_COST, feed, f"{seconds:.6f}")
+            p.zrem(keys.RENDER_RETRY, feed)
+            p.hdel(keys.RENDER_FAILURES, feed, f"{feed}|reason")
             p.execute()
 
     def render_failed(self, feed: str, reason: str, seconds: float | None = None) -> tuple[int, float]:
         """Count a failure and schedule the next try; returns (failures in a row, delay)."""
         with guarded(f"record failed render of {feed}"):
-            failures = int(self.r.hincrby(key("render", "failures"), feed, 1))
+            failures = int(self.r.hincrby(keys.RENDER_FAILURES, feed, 1))
             delay = backoff_delay(failures)
             with self.r.pipeline(transaction=True) as p:
-                p.hdel(key("render", "running"), feed)
-                p.zadd(key("render", "retry"), {feed: now() + delay})
-                p.hset(key("render", "failures"), f"{feed}|reason", reason[:500])
+                p.hdel(keys.RENDER_RUNNING, feed)
+                p.zadd(keys.RENDER_RETRY, {feed: now() + delay})
+                p.hset(keys.RENDER_FAILURES, f"{feed}|reason", reason[:500])
                 if seconds is not None:
-                    p.hset(key("render", "cost"), feed, f"{seconds:.6f}")
+                    p.hset(keys.RENDER_COST, feed, f"{seconds:.6f}")
                 p.execute()
         return failures, delay
 
     def render_unmark(self, feed: str) -> None:
         with guarded(f"unmark render of {feed}"):
-            self.r.hdel(key("render", "running"), feed)
+            self.r.hdel(keys.RENDER_RUNNING, feed)
 
     def feeds_backing_off(self) -> int:
         with guarded("count feeds backing off"):
-            return int(self.r.zcard(key("render", "retry")))
+            return int(self.r.zcard(keys.RENDER_RETRY))
 
     def dirty_due(self) -> bool:
         """True when some dirty feed may be rendered now (dirty and not backing off)."""
         with guarded("read dirty feeds"):
-            dirty = {k.decode() for k in self.r.hkeys(key("dirty"))}
+            dirty = {k.decode() for k in self.r.hkeys(keys.DIRTY)}
             if not dirty:
                 return False
-            waiting = {k.decode() for k in self.r.zrangebyscore(key("render", "retry"), f"({now()}", "+inf")}
+            waiting = {k.decode() for k in self.r.zrangebyscore(keys.RENDER_RETRY, f"({now()}", "+inf")}
         return bool(dirty - waiting)

@@ -17,7 +17,8 @@ from typing import Any
 
 import redis
 
-from worker.storage.base import StorageUnavailable, guarded, key, now, text
+from worker.storage import keys
+from worker.storage.base import StorageUnavailable, guarded, now, text
 
 # Pick members due at or before ARGV[1] (at most ARGV[2]) and push their due time to ARGV[3]:
 # one atomic step, so two sweepers never send the same member twice in a row.
@@ -81,18 +82,18 @@ class WorkStore:
         """Members whose due time has come; their due time moves ``recheck_in`` seconds ahead."""
         t = now()
         with guarded(f"take due {kind}"):
-            members = self._take_due(keys=[key("due", kind)], args=[t, limit, t + recheck_in])
+            members = self._take_due(keys=[keys.due(kind)], args=[t, limit, t + recheck_in])
         return [m.decode() for m in members]
 
     def due_count(self, kind: str, *, ready_only: bool = False) -> int:
         with guarded(f"count due {kind}"):
             if ready_only:
-                return int(self.r.zcount(key("due", kind), "-inf", now()))
-            return int(self.r.zcard(key("due", kind)))
+                return int(self.r.zcount(keys.due(kind), "-inf", now()))
+            return int(self.r.zcard(keys.due(kind)))
 
     def due_score(self, kind: str, member: str) -> float | None:
         with guarded(f"read due {kind}"):
-            score = self.r.zscore(key("due", kind), member)
+            score = self.r.zscore(keys.due(kind), member)
         return None if score is None else float(score)
 
     # -- leases, locks, flags -----------------------------------------------------------------
@@ -104,7 +105,7 @@ class WorkStore:
         process elsewhere, instead of blocking the work (every feed render, say) until the lock's
         time-to-live runs out; any other holder is waited out.
         """
-        k, ms = key("lock", name), max(1, int(ttl * 1000))
+        k, ms = keys.lock(name), max(1, int(ttl * 1000))
         with guarded(f"lock {name}"):
             self._release_pending()
             if self.r.set(k, owner, nx=True, px=ms):
@@ -124,7 +125,7 @@ class WorkStore:
         so a lock whose holder outlived a Redis restart does not block its work until its
         time-to-live runs out (the lock itself survives the restart, in the AOF).
         """
-        k = key("lock", name)
+        k = keys.lock(name)
         try:
             with guarded(f"unlock {name}"):
                 self._release(keys=[k], args=[owner])
@@ -142,29 +143,29 @@ class WorkStore:
     def claim_flag(self, name: str, ttl: float) -> bool:
         """True for the first caller within ``ttl`` seconds: used to coalesce nudges."""
         with guarded(f"flag {name}"):
-            return bool(self.r.set(key("flag", name), "1", nx=True, px=max(1, int(ttl * 1000))))
+            return bool(self.r.set(keys.flag(name), "1", nx=True, px=max(1, int(ttl * 1000))))
 
     def claim_marker(self, name: str, value: str) -> bool:
         """True once per new ``value`` of marker ``name`` (e.g. once per day), across all hosts."""
         with guarded(f"marker {name}"):
-            return text(self.r.set(key("marker", name), value, get=True)) != value
+            return text(self.r.set(keys.marker(name), value, get=True)) != value
 
     # -- heartbeats ---------------------------------------------------------------------------
     def _heartbeat_gone(self, node: str) -> bool:
-        return not self.r.exists(key("hb", node))
+        return not self.r.exists(keys.heartbeat(node))
 
     def heartbeat(self, node: str, info: dict[str, Any], ttl: float = HEARTBEAT_TTL) -> None:
         payload = json.dumps({**info, "at": now()})
         with guarded("heartbeat"):
-            self.r.set(key("hb", node), payload, ex=max(1, int(ttl)))
+            self.r.set(keys.heartbeat(node), payload, ex=max(1, int(ttl)))
 
     def workers(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
         with guarded("list workers"):
-            for k in self.r.scan_iter(match=key("hb", "*"), count=100):
+            for k in self.r.scan_iter(match=keys.heartbeat("*"), count=100):
                 raw = self.r.get(k)
                 if raw:
-                    out[text(k).removeprefix(key("hb", ""))] = json.loads(raw)
+                    out[text(k).removeprefix(keys.heartbeat(""))] = json.loads(raw)
         return out
 
     def ping(self) -> bool:
@@ -175,27 +176,27 @@ class WorkStore:
     def add_dead_letter(self, reason: str, origin: str, payload: dict[str, Any]) -> None:
         entry = json.dumps({"at": now(), "reason": reason, "origin": origin, "input": payload})
         with guarded("dead letter"), self.r.pipeline() as p:
-            p.lpush(key("dead"), entry)
-            p.ltrim(key("dead"), 0, DEAD_LETTER_LIMIT - 1)
-            p.hincrby(key("stats"), "articles_rejected", 1)
+            p.lpush(keys.DEAD_LETTERS, entry)
+            p.ltrim(keys.DEAD_LETTERS, 0, DEAD_LETTER_LIMIT - 1)
+            p.hincrby(keys.STATS, "articles_rejected", 1)
             p.execute()
 
     def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
         with guarded("read dead letters"):
-            return [json.loads(x) for x in self.r.lrange(key("dead"), 0, limit - 1)]
+            return [json.loads(x) for x in self.r.lrange(keys.DEAD_LETTERS, 0, limit - 1)]
 
     def dead_letter_count(self) -> int:
         with guarded("count dead letters"):
-            return int(self.r.llen(key("dead")))
+            return int(self.r.llen(keys.DEAD_LETTERS))
 
     # -- counters (shared by every process, read by /metrics) --------------------------------
     def incr(self, name: str, amount: float = 1) -> None:
         with guarded("count"):
-            self.r.hincrbyfloat(key("stats"), name, amount)
+            self.r.hincrbyfloat(keys.STATS, name, amount)
 
     def stats(self) -> dict[str, float]:
         with guarded("read counters"):
-            raw = self.r.hgetall(key("stats"))
+            raw = self.r.hgetall(keys.STATS)
         return {k.decode(): float(v) for k, v in raw.items()}
 
     def queue_lengths(self, queues: list[str]) -> dict[str, int]:
