@@ -11,7 +11,7 @@ import pytest
 
 from worker.models import Article, Notice, RawInput
 from worker.normalize import normalize
-from worker.normalize.html import html_to_paragraphs
+from worker.normalize.paragraphs import html_to_paragraphs
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 HOSTILE = (DATA / "normalize" / "rferl-hostile.html").read_text(encoding="utf-8")

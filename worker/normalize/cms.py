@@ -14,8 +14,8 @@ from worker.normalize import jsontext
 from worker.normalize.dates import parse_date
 from worker.normalize.draft import Draft
 from worker.normalize.errors import NormalizeError
-from worker.normalize.html import html_to_paragraphs
 from worker.normalize.links import absolute_url
+from worker.normalize.paragraphs import html_to_paragraphs
 from worker.normalize.sniff import looks_like_html
 from worker.normalize.structure import parse_fragment, prepare
 from worker.normalize.text import split_authors

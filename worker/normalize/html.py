@@ -16,58 +16,14 @@ import lxml.html
 from lxml import etree
 
 from worker.models import Notice
+from worker.normalize import structure
 from worker.normalize.dates import parse_date
 from worker.normalize.draft import Draft
 from worker.normalize.errors import NormalizeError
-from worker.normalize.hygiene import strip_forbidden
+from worker.normalize.paragraphs import BLOCKS
 from worker.normalize.text import split_authors
 
-# Elements that start a new paragraph, in HTML and in trafilatura's XML output.
-_BLOCKS = frozenset(
-    re.split(
-        r"\s+",
-        "p div section article main header li dd dt blockquote pre h1 h2 h3 h4 h5 h6 tr td th"
-        " figcaption address head item quote code list table row cell ul ol dl",
-    )
-)
-# Elements whose content is never article text.
-_NEVER = frozenset(
-    re.split(
-        r"\s+",
-        "script style noscript template iframe object embed svg math canvas form button input select"
-        " textarea nav aside footer",
-    )
-)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-_BREAK = "\x00"  # paragraph marker; strip_forbidden() has removed every real NUL before parsing
-
-
-def html_to_paragraphs(fragment: str | etree._Element) -> list[str]:
-    """The text of each block element of ``fragment`` (markup string or parsed tree), in order."""
-    if isinstance(fragment, str):
-        try:
-            fragment = lxml.html.document_fromstring(strip_forbidden(fragment))
-        except (etree.ParserError, ValueError):
-            return []  # nothing but whitespace or comments
-    chunks: list[str] = []
-    _walk(fragment, chunks)
-    return [" ".join(p.split()) for p in "".join(chunks).split(_BREAK) if p.strip()]
-
-
-def _walk(element: etree._Element, out: list[str]) -> None:
-    tag = element.tag.lower() if isinstance(element.tag, str) else ""
-    if tag and tag not in _NEVER:
-        block = tag in _BLOCKS
-        if block:
-            out.append(_BREAK)
-        out.append(element.text or "")
-        for child in element:
-            _walk(child, out)
-        if tag in {"br", "lb"}:
-            out.append(" ")
-        if block:
-            out.append(_BREAK)
-    out.append(element.tail or "")
 
 
 def parse_html(page: str, caller_url: str | None = None, notices: Sequence[Notice] = ()) -> Draft:
@@ -88,7 +44,6 @@ def parse_html(page: str, caller_url: str | None = None, notices: Sequence[Notic
     canonical = _canonical_link(tree) or meta.get("og:url")
     language = tree.get("lang") or tree.get("xml:lang") or meta.get("og:locale")
     found_date = _htmldate(tree)
-    from worker.normalize import structure  # here: structure imports this module
     from worker.normalize.links import absolute_url, base_url
 
     document_url = absolute_url(caller_url, None) or absolute_url(canonical, None)
@@ -166,7 +121,7 @@ def _page_notices(tree: etree._Element, notices: Sequence[Notice]) -> list[str]:
 def _own_block(element: etree._Element) -> bool:
     """An element with no block of its own inside (its text is one block of the page)."""
     return not any(
-        isinstance(child.tag, str) and child.tag.lower() in _BLOCKS for child in element.iterdescendants()
+        isinstance(child.tag, str) and child.tag.lower() in BLOCKS for child in element.iterdescendants()
     )
 
 

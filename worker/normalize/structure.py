@@ -24,8 +24,8 @@ from worker.allowlist import DROP_WITH_CONTENT, sanitize
 from worker.models import Notice
 from worker.normalize import hygiene
 from worker.normalize.detect import notice_blocks
-from worker.normalize.html import html_to_paragraphs
 from worker.normalize.links import absolute_url, image_source, is_pixel
+from worker.normalize.paragraphs import html_to_paragraphs
 
 EMBEDS = frozenset({"iframe", "embed", "object", "video", "audio"})
 # Where an embedded frame shows a video, a sound or a social post (a frame elsewhere is an ad or a widget).

@@ -12,7 +12,8 @@ from redis.exceptions import WatchError
 from feeds.feedkey import FeedKey
 from worker.models import Article, IngestCommit, StoredArticle
 from worker.storage import keys
-from worker.storage.base import Acked, guarded, now, text, write_deliveries
+from worker.storage.base import guarded, now, text, write_deliveries
+from worker.storage.connect import Acked
 from worker.storage.lifecycle import write_life
 
 # RFC 5005 archive pages: each feed numbers its articles in order of arrival (1, 2, ...); page k

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 
 import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -18,20 +18,6 @@ from worker.storage import keys
 
 class StorageUnavailable(RuntimeError):
     """Redis did not answer (or refused the write): the caller must not report success."""
-
-
-class Acked:
-    """Mixin: ``acked(what)`` gives the client for the writes of one acknowledged operation
-    (``connect.acked``: ``WAIT`` for ``ack_replicas`` replicas on leaving)."""
-
-    r: redis.Redis
-    ack_replicas: int = 0
-    ack_timeout_ms: int = 1000
-
-    def acked(self, what: str) -> AbstractContextManager[redis.Redis]:
-        from worker.storage.connect import acked
-
-        return acked(self.r, self.ack_replicas, self.ack_timeout_ms, what)
 
 
 @contextmanager

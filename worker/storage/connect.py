@@ -16,7 +16,7 @@ The database number and the data password come from ``REDIS_URL`` in both modes.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -180,3 +180,15 @@ def replication(r: redis.Redis) -> dict[str, Any]:
     with guarded("read replication info"):
         info = r.info("replication")
     return {"role": info.get("role"), "connected_replicas": int(info.get("connected_slaves", 0))}
+
+
+class Acked:
+    """Mixin: ``acked(what)`` gives the client for the writes of one acknowledged operation
+    (``connect.acked``: ``WAIT`` for ``ack_replicas`` replicas on leaving)."""
+
+    r: redis.Redis
+    ack_replicas: int = 0
+    ack_timeout_ms: int = 1000
+
+    def acked(self, what: str) -> AbstractContextManager[redis.Redis]:
+        return acked(self.r, self.ack_replicas, self.ack_timeout_ms, what)

@@ -9,7 +9,8 @@ import redis
 
 from worker.models import Delivery, DeliveryStatus, Subscription
 from worker.storage import keys
-from worker.storage.base import Acked, guarded, write_deliveries
+from worker.storage.base import guarded, write_deliveries
+from worker.storage.connect import Acked
 
 
 class HookStore(Acked):

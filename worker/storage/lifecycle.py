@@ -18,7 +18,8 @@ import redis
 from redis.exceptions import WatchError
 
 from worker.storage import keys
-from worker.storage.base import Acked, guarded, now, text
+from worker.storage.base import guarded, now, text
+from worker.storage.connect import Acked
 
 LIFE = "life"  # the due-time kind (``WorkStore.due_take("life")``)
 
