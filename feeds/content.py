@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from html import escape
 from urllib.parse import quote
@@ -79,21 +79,23 @@ def notice_text(notice: AttachedNotice) -> str:
     return f"{text} {xml_safe(notice.url)}" if notice.url else text
 
 
+def placed(notices: Sequence[AttachedNotice], body: str, show: Callable[[AttachedNotice], str]) -> list[str]:
+    """``body`` with each notice, as ``show`` renders it, where its ``placement`` puts it: the one
+    place that decides (``start``: before the body, ``end``: after it)."""
+    before = [show(n) for n in notices if n.placement == "start"]
+    after = [show(n) for n in notices if n.placement == "end"]
+    return [*before, body, *after]
+
+
 def item_html(item: AudienceArticle) -> str:
     """The full HTML content: notices placed at the start or the end, each exactly once."""
-    notices = unique_notices(item)
-    parts = [notice_html(n) for n in notices if n.placement == "start"]
-    parts.append(sanitized_body(item.article))
-    parts += [notice_html(n) for n in notices if n.placement == "end"]
+    parts = placed(unique_notices(item), sanitized_body(item.article), notice_html)
     return "\n".join(part for part in parts if part)
 
 
 def item_text(item: AudienceArticle) -> str:
     """The plain-text content: notices and body paragraphs separated by one blank line."""
-    notices = unique_notices(item)
-    parts = [notice_text(n) for n in notices if n.placement == "start"]
-    parts.append(xml_safe(item.article.body_text).strip())
-    parts += [notice_text(n) for n in notices if n.placement == "end"]
+    parts = placed(unique_notices(item), xml_safe(item.article.body_text).strip(), notice_text)
     return "\n\n".join(part for part in parts if part)
 
 
@@ -125,10 +127,7 @@ def summary_text(item: AudienceArticle) -> str:
     plain text (in the audience's language, as attached), each once, placed at the start or the end
     as in the full content, separated from the article's summary by one blank line.
     """
-    notices = unique_notices(item)
-    parts = [xml_safe(n.text).strip() for n in notices if n.placement == "start"]
-    parts.append(item_summary(item.article))
-    parts += [xml_safe(n.text).strip() for n in notices if n.placement == "end"]
+    parts = placed(unique_notices(item), item_summary(item.article), lambda n: xml_safe(n.text).strip())
     return "\n\n".join(part for part in parts if part)
 
 

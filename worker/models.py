@@ -13,6 +13,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# Where a notice stands in an item: before the body or after it (feeds.content.placed lays it out).
+Placement = Literal["start", "end"]
+
 SourceFormat = Literal["text", "html", "json", "ninjs"]
 EventType = Literal["article.published", "article.updated", "article.withdrawn"]
 PubStatus = Literal["usable", "withheld", "canceled"]
@@ -115,7 +118,7 @@ class Notice(BaseModel):
     sections: list[str] = Field(default_factory=list)
     effective_from: date | None = None
     effective_until: date | None = None
-    placement: Literal["start", "end"] = "start"
+    placement: Placement = "start"
     withhold: bool = False
 
 
@@ -148,7 +151,7 @@ class AttachedNotice(BaseModel):
     language: str
     text: str
     url: str | None = None
-    placement: Literal["start", "end"] = "start"
+    placement: Placement = "start"
 
 
 class AudienceArticle(BaseModel):
