@@ -1,6 +1,6 @@
 """Scenarios that depend on store size, and serving: growth, memory, serving.
 
-The large store is seeded through the storage layer (``plan_ingest`` + ``Store.commit_ingest``,
+The large store is seeded through the storage layer (``plan_ingest`` + ``Store.commit_many``,
 the writes an ingest makes) from two processes, without Celery, to save time; the articles the
 scenarios then time go through the whole pipeline (``POST /articles``).
 """
@@ -56,7 +56,7 @@ def _seed_range(env: dict[str, str], start: int, stop: int) -> int:
         )
         assert commit is not None
         rt.store.stage(article)
-        rt.store.commit_ingest(article.model_dump_json(), commit)
+        rt.store.commit_many([(article.model_dump_json(), commit)])
     return stop - start
 
 

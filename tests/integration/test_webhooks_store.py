@@ -220,7 +220,7 @@ def test_a_revisit_never_overwrites_newer_input(store: Store) -> None:
 
     store.stage(a)
     first = planned(one)
-    assert first is not None and store.commit_ingest(store.staged(a.id) or "", first)
+    assert first is not None and store.commit_many([(store.staged(a.id) or "", first)])
     stored = store.article(a.id)
     assert stored is not None and stored.audiences == ["global"]
     revisit = planned(two, stored, revisit=True)

@@ -96,10 +96,6 @@ class ArticleStore(Acked):
             rows = self.r.mget([keys.staged(i) for i in ids]) if ids else []
         return {i: v.decode() for i, v in zip(ids, rows, strict=True) if v is not None}
 
-    def commit_ingest(self, staged_json: str, commit: IngestCommit) -> bool:
-        """Apply ``commit`` if the staged input is still ``staged_json``; False if it changed."""
-        return self.commit_many([(staged_json, commit)])
-
     def commit_many(self, items: list[tuple[str, IngestCommit]]) -> bool:
         """Apply every commit in one transaction, if every staged input is still the one each
         was planned from; False (and nothing written) if any changed meanwhile."""
