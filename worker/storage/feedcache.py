@@ -158,6 +158,7 @@ class FeedCache:
             "bytes": self._bytes,
             "hits": self.hits,
             "misses": self.misses,
+            "invalidations": self._gen,
             "stale": self.stale,
         }
 

@@ -100,6 +100,11 @@ def _feed_cache_metrics(stats: dict[str, int]) -> Iterator[Any]:
     yield CounterMetricFamily(
         "syndicate_feed_cache_misses", "Feed reads this server made from Redis.", value=stats["misses"]
     )
+    yield CounterMetricFamily(
+        "syndicate_feed_cache_invalidations",
+        "Invalidation messages from Redis this server's feed cache acted on.",
+        value=stats["invalidations"],
+    )
     yield GaugeMetricFamily(
         "syndicate_feed_cache_bytes", "Feed bytes this server keeps in memory.", value=stats["bytes"]
     )
