@@ -10,6 +10,7 @@ and only absolute ``http``/``https`` (plus ``mailto`` for links) URLs.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import nh3
 
@@ -75,9 +76,20 @@ _DROP = set(DROP_WITH_CONTENT - TAGS)
 _ATTRIBUTES = {tag: set(names) for tag, names in ATTRIBUTES.items()}
 
 
+# A combining long solidus overlay (U+0338) right after a tag's ``>``: a text node that begins
+# with it. nh3 composes the two into one character (``>`` + U+0338 is NFC ``≯``), which eats the
+# tag's end (``<p≯ word</p>``). Serialized markup escapes a ``>`` of text, so a raw one is a tag's.
+_OVERLAY_AFTER_TAG = re.compile(">\u0338+")
+
+
+def clean(markup: str, **allow: Any) -> str:
+    """``nh3.clean`` of ``markup`` with ``allow``, an orphan overlay mark after a tag dropped first."""
+    return nh3.clean(_OVERLAY_AFTER_TAG.sub(">", markup), **allow)
+
+
 def sanitize(markup: str) -> str:
     """``markup`` reduced to the allowlist: the last step before ``body_html`` is stored or sent."""
-    return nh3.clean(
+    return clean(
         markup,
         tags=_TAGS,
         clean_content_tags=_DROP,

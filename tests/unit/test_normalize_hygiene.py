@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
+
+import lxml.html
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from worker.allowlist import sanitize
 from worker.models import RawInput
 from worker.normalize import normalize
 from worker.normalize.hygiene import clean_paragraphs, clean_text, paragraphs_to_html, repair_text
@@ -95,3 +99,23 @@ def test_forbidden_characters_inside_lines_do_not_split_paragraphs() -> None:
     assert article.body_text == "One paragraph with a vertical tab."
     assert article.title == "Headline"
     assert article.authors == ["Jane Doe"]
+
+
+@pytest.mark.parametrize(
+    "markup",
+    ["<p>\u0338 word</p>", "<p><b>x</b>\u0338y</p>", "<h2>T</h2>\n<p>\u0338\u0338z</p>"],
+)
+def test_an_overlay_mark_after_a_tag_does_not_eat_the_tag(markup: str) -> None:
+    """nh3 composes ``>`` + U+0338 into ``≯`` (found by the property test): the tag must survive."""
+    out = sanitize(markup)
+    assert "\u226f" not in out and "\u0338" not in out
+    assert lxml.html.fragment_fromstring(out, create_parent="div").text_content().strip()
+    assert out.count("<") == out.count(">")
+
+
+def test_a_paragraph_beginning_with_an_overlay_mark_stays_a_paragraph() -> None:
+    html_out = paragraphs_to_html(["\u0338 word", "a \u2260 b"])
+    assert html_out == "<p> word</p>\n<p>a \u2260 b</p>"
+    page = "x\n\u0338abc def\nFirst paragraph x\n\u0338abc def.\nT headline\n- By A x\nz"
+    article = normalize(RawInput(format="text", body=page))
+    assert "\u226f" not in article.body_html and unicodedata.is_normalized("NFC", article.body_html)

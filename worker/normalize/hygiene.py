@@ -13,7 +13,8 @@ import unicodedata
 from collections.abc import Iterable
 
 import ftfy
-import nh3
+
+from worker import allowlist
 
 # Everything XML 1.0 forbids (C0 controls but TAB/LF/CR, surrogates, U+FFFE/U+FFFF), plus the
 # C1 controls and DEL, which XML merely discourages but no article text needs.
@@ -89,4 +90,4 @@ def clean_list(values: Iterable[str]) -> list[str]:
 def paragraphs_to_html(paragraphs: Iterable[str]) -> str:
     """One ``<p>`` per paragraph, text escaped, then sanitized with nh3 (allowing only ``<p>``)."""
     markup = "\n".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
-    return nh3.clean(markup, tags={"p"}, attributes={}, strip_comments=True)
+    return allowlist.clean(markup, tags={"p"}, attributes={}, strip_comments=True)
