@@ -42,11 +42,25 @@ def accept_or_dead_letter(rt: Runtime, raw: dict[str, object], origin: str) -> A
     try:
         article = accept(rt, RawInput.model_validate(raw))
     except (NormalizeError, ValueError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        rt.store.add_dead_letter(reason, origin, {k: str(v)[:2000] for k, v in raw.items()})
-        log.warning("input rejected", extra={"origin": origin, "reason": reason})
+        reject(rt.store, origin, exc, {k: str(v)[:2000] for k, v in raw.items()})
         return None
     return article
+
+
+def reason_of(error: Exception | str, where: str = "") -> str:
+    """The one form of a rejection's reason: one line, ``where: what`` (``where`` names the item:
+    a file, a feed item, a staged id), the error's first line or its type when it says nothing."""
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return f"{where}: {text}" if where and not text.startswith(where) else text
+
+
+def reject(store: Store, origin: str, error: Exception | str, item: dict[str, Any], where: str = "") -> str:
+    """Every input path's rejection (HTTP answers its caller instead): a dead letter naming the
+    origin (``task``, ``cli``, ``poll``, ``ingest``), the reason in its one form, and a log line."""
+    reason = reason_of(error, where)
+    store.add_dead_letter(reason, origin, item)
+    log.warning("input rejected", extra={"origin": origin, "reason": reason})
+    return reason
 
 
 def ingest(rt: Runtime, article_id: str, nudge: Nudger) -> str:
@@ -69,8 +83,8 @@ def ingest_many(rt: Runtime, article_ids: list[str], nudge: Nudger) -> list[str]
         try:
             article = Article.model_validate_json(raw)
         except ValueError as exc:
-            reason = f"staged article {aid} is not a valid article: {str(exc).splitlines()[0]}"
-            store.add_dead_letter(reason, "ingest", {"id": aid, "staged": raw[:2000]})
+            where = f"staged article {aid} is not a valid article"
+            reason = reject(store, "ingest", exc, {"id": aid, "staged": raw[:2000]}, where)
             store.reject(aid, reason)
             outcome[aid] = "rejected"
             continue

@@ -229,8 +229,8 @@ def take_entries(
             taken.retry.append(f"item {item_key}: {exc}")
             continue
         except NormalizeError as exc:
-            reason = f"source {src.id}: item {item_key}: {exc}"
-            rt.store.add_dead_letter(reason, "poll", {"source": src.id, "item": item_key})
+            where = f"source {src.id}: item {item_key}"
+            pipeline.reject(rt.store, "poll", exc, {"source": src.id, "item": item_key}, where)
             rt.store.remember_item(src.id, item_key, digest)
             continue
         rt.store.remember_item(src.id, item_key, digest)

@@ -41,6 +41,7 @@ def ingest(
     A file that is not an article is reported on stderr and dead-lettered; the others go on.
     Example: `syndicate ingest articles/ --wait`
     """
+    from worker import pipeline
     from worker.cli.normalize_files import normalized
     from worker.models import Article
     from worker.nudger import nudger
@@ -70,7 +71,7 @@ def ingest(
             progress.advance(task)
             if isinstance(result, str):
                 failed += 1
-                rt.store.add_dead_letter(result, "cli", {"path": str(f)})
+                pipeline.reject(rt.store, "cli", result, {"path": str(f)})
                 sys.stderr.write(f"syndicate: {result}\n")  # one line: never wrapped to a width
                 continue
             batch.append(result)
