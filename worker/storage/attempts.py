@@ -13,7 +13,7 @@ import redis
 
 from worker.models import Delivery, Subscription
 from worker.storage import keys
-from worker.storage.base import StorageUnavailable, guarded, write_deliveries
+from worker.storage.base import StorageUnavailable, Unreleased, guarded, write_deliveries
 
 # Admission of attempts to subscriptions, atomically across every worker. ``admit(inflight,
 # bucket, id, cap, lease, rate)``: ``inflight`` zset (delivery id -> lease expiry), ``bucket`` token
@@ -118,6 +118,7 @@ class DeliveryWrites:
 
 class AttemptStore:
     r: redis.Redis
+    unreleased: Unreleased
 
     # -- admission: in-flight cap and rate limit per subscription ------------------------------
     def admit(
@@ -253,7 +254,5 @@ class AttemptStore:
             with guarded("release delivery leases"):
                 release(keys=[_lease_key(i) for i in ids], args=[owner])
         except StorageUnavailable:
-            pending: list[tuple[str, str]] = self._unreleased  # type: ignore[attr-defined]
-            pending.extend((_lease_key(i), owner) for i in ids)
-            del pending[:-1000]
+            self.unreleased.add([(_lease_key(i), owner) for i in ids])
             raise

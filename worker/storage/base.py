@@ -53,3 +53,24 @@ def write_deliveries(p: redis.client.Pipeline, deliveries: Sequence[Delivery]) -
         by_subscription.setdefault(d.subscription_id, {})[d.id] = d.created_at.timestamp()
     for subscription_id, entries in by_subscription.items():
         p.zadd(keys.delivery_log(subscription_id), entries)
+
+
+class Unreleased:
+    """Locks and leases a process could not give up while Redis was away (key, owner): its next
+    lock call gives them up. One list per store, shared by the threads of the process."""
+
+    LIMIT = 1000
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, items: Sequence[tuple[str, str]]) -> None:
+        self.items.extend(items)
+        del self.items[: -self.LIMIT]
+
+    def snapshot(self) -> list[tuple[str, str]]:
+        return list(self.items)
+
+    def done(self, item: tuple[str, str]) -> None:
+        if item in self.items:
+            self.items.remove(item)

@@ -18,7 +18,7 @@ from typing import Any
 import redis
 
 from worker.storage import keys
-from worker.storage.base import StorageUnavailable, guarded, now, text
+from worker.storage.base import StorageUnavailable, Unreleased, guarded, now, text
 
 # Pick members due at or before ARGV[1] (at most ARGV[2]) and push their due time to ARGV[3]:
 # one atomic step, so two sweepers never send the same member twice in a row.
@@ -70,12 +70,13 @@ def holder_is_dead(holder: str, heartbeat_gone: Callable[[str], bool] = lambda n
 
 class WorkStore:
     r: redis.Redis
+    unreleased: Unreleased
 
     def _init_scripts(self) -> None:
         self._take_due = self.r.register_script(_TAKE_DUE)
         self._take_over = self.r.register_script(_TAKE_OVER)
         self._release = self.r.register_script(_RELEASE)
-        self._unreleased: list[tuple[str, str]] = []
+        self.unreleased = Unreleased()
 
     # -- due times ---------------------------------------------------------------------------
     def due_take(self, kind: str, *, limit: int = 500, recheck_in: float = 15.0) -> list[str]:
@@ -130,15 +131,13 @@ class WorkStore:
             with guarded(f"unlock {name}"):
                 self._release(keys=[k], args=[owner])
         except StorageUnavailable:
-            self._unreleased.append((k, owner))
-            del self._unreleased[:-1000]
+            self.unreleased.add([(k, owner)])
             raise
 
     def _release_pending(self) -> None:
-        for item in list(self._unreleased):  # a snapshot: threads of one process share the list
+        for item in self.unreleased.snapshot():  # threads of one process share the list
             self._release(keys=[item[0]], args=[item[1]])
-            if item in self._unreleased:
-                self._unreleased.remove(item)
+            self.unreleased.done(item)
 
     def claim_flag(self, name: str, ttl: float) -> bool:
         """True for the first caller within ``ttl`` seconds: used to coalesce nudges."""
