@@ -85,13 +85,15 @@ def ingest(
 
 
 def _wait_published(rt, ids: list[str], timeout: float) -> None:  # type: ignore[no-untyped-def]
+    from worker import pipeline
+
     deadline = time.monotonic() + timeout
     pending = set(ids)
     with Progress(console=err, disable=not err.is_terminal, transient=True) as progress:
         task = progress.add_task("publishing", total=len(ids))
         while pending and time.monotonic() < deadline:
             for aid in list(pending):
-                if rt.store.staged(aid) is None and (rt.store.article(aid) or rt.store.rejected_reason(aid)):
+                if (pipeline.article_status(rt.store, aid) or {"status": "queued"})["status"] != "queued":
                     pending.discard(aid)
                     progress.advance(task)
             if pending:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from worker.storage.articles import ArticleStore
 from worker.storage.attempts import AttemptStore
-from worker.storage.base import StorageUnavailable, guarded
+from worker.storage.base import StorageUnavailable, Unreleased, guarded
 from worker.storage.connect import RedisTarget, as_target, client, replication
 from worker.storage.feeds import FeedStore, StoredFeed
 from worker.storage.hooks import HookStore
 from worker.storage.lifecycle import LifecycleStore
 from worker.storage.renders import RenderStore
+from worker.storage.scripts import Scripts
 from worker.storage.sources import SourceStore
 from worker.storage.work import WorkStore
 
@@ -35,9 +36,8 @@ class Store(
         self.r = client(self.target, timeout=max(timeout, ack_timeout_ms / 1000 + 1.0))
         self.redeliver_after = redeliver_after
         self.ack_replicas, self.ack_timeout_ms = ack_replicas, ack_timeout_ms
-        self._init_scripts()
-        self._init_article_scripts()
-        self._init_feed_scripts()
+        self.scripts = Scripts(self.r)
+        self.unreleased = Unreleased()
 
     def replication(self) -> dict[str, object]:
         """Where this store writes and how many replicas follow it (``/readyz``, ``syndicate status``)."""

@@ -15,16 +15,12 @@ from worker.storage import keys
 from worker.storage.base import guarded, now, text, write_deliveries
 from worker.storage.connect import Acked
 from worker.storage.lifecycle import write_life
+from worker.storage.scripts import Scripts
 
 # RFC 5005 archive pages: each feed numbers its articles in order of arrival (1, 2, ...); page k
 # holds numbers (k-1)*ARCHIVE_PAGE+1 .. k*ARCHIVE_PAGE, so a full page never gains or loses a
 # place when later articles arrive. Fixed forever: changing it would renumber every page.
 ARCHIVE_PAGE = 100
-_ARCHIVE_ADD = """
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-  redis.call('ZADD', KEYS[1], redis.call('HINCRBY', KEYS[2], ARGV[2], 1), ARGV[1])
-end
-"""
 
 
 def archive_page(seq: int) -> int:
@@ -33,10 +29,8 @@ def archive_page(seq: int) -> int:
 
 class ArticleStore(Acked):
     r: redis.Redis
+    scripts: Scripts
     redeliver_after: float
-
-    def _init_article_scripts(self) -> None:
-        self._archive_add = self.r.register_script(_ARCHIVE_ADD)
 
     def archive_full_pages(self, suffix: str) -> int:
         """How many archive pages of feed ``suffix`` are full (and so never change)."""
@@ -150,7 +144,8 @@ class ArticleStore(Acked):
         write_life(p, aid, commit.life_due, commit.embargo_end)
         for suffix, score in commit.index_add.items():
             p.zadd(keys.index(suffix), {aid: score})
-            self._archive_add(keys=[keys.archive(suffix), keys.ARCHIVE_SEQ], args=[aid, suffix], client=p)
+            archive = [keys.archive(suffix), keys.ARCHIVE_SEQ]
+            self.scripts.archive_add(keys=archive, args=[aid, suffix], client=p)
         for suffix in commit.index_remove:
             p.zrem(keys.index(suffix), aid)
         if commit.section:

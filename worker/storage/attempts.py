@@ -14,88 +14,7 @@ import redis
 from worker.models import Delivery, Subscription
 from worker.storage import keys
 from worker.storage.base import StorageUnavailable, Unreleased, guarded, write_deliveries
-
-# Admission of attempts to subscriptions, atomically across every worker. ``admit(inflight,
-# bucket, id, cap, lease, rate)``: ``inflight`` zset (delivery id -> lease expiry), ``bucket`` token
-# bucket hash, ``rate`` in requests/s (0 = no limit). Returns "0" when admitted (a slot is held
-# until released or its lease ends), "-1" when the subscription is at its in-flight cap, else the
-# seconds until a token is available.
-_ADMIT_FN = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local function admit(inflight, bucket, id, cap, lease, rate)
-  redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now)
-  if not redis.call('ZSCORE', inflight, id) and redis.call('ZCARD', inflight) >= cap then
-    return '-1'
-  end
-  if rate > 0 then
-    local b = redis.call('HMGET', bucket, 'tokens', 'ts')
-    local tokens = tonumber(b[1]) or rate
-    local ts = tonumber(b[2]) or now
-    tokens = math.min(rate, tokens + math.max(0, now - ts) * rate)
-    if tokens < 1 then
-      return tostring((1 - tokens) / rate)
-    end
-    redis.call('HSET', bucket, 'tokens', tostring(tokens - 1), 'ts', tostring(now))
-    redis.call('EXPIRE', bucket, 3600)
-  end
-  redis.call('ZADD', inflight, now + lease, id)
-  redis.call('EXPIRE', inflight, math.ceil(lease) + 60)
-  return '0'
-end
-"""
-# One attempt: KEYS in-flight zset, bucket; ARGV delivery id, cap, lease, rate.
-_ADMIT = (
-    _ADMIT_FN
-    + """
-return admit(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
-"""
-)
-# Many, in order: KEYS a (zset, bucket) pair each; ARGV cap, lease, then (delivery id, rate) each.
-_ADMIT_MANY = (
-    _ADMIT_FN
-    + """
-local cap, lease, out = tonumber(ARGV[1]), tonumber(ARGV[2]), {}
-for i = 1, #KEYS / 2 do
-  out[i] = admit(KEYS[2 * i - 1], KEYS[2 * i], ARGV[2 * i + 1], cap, lease, tonumber(ARGV[2 * i + 2]))
-end
-return out
-"""
-)
-
-# Take the leases of many deliveries at once and read the records of those taken.
-# KEYS: n lock keys, then the n delivery keys. ARGV: owner, lease in ms.
-# Returns per delivery a pair: (1, record or '') when this owner holds the lease, else (0, holder).
-_LEASE = """
-local n = #KEYS / 2
-local out = {}
-for i = 1, n do
-  local held = redis.call('SET', KEYS[i], ARGV[1], 'NX', 'PX', ARGV[2])
-  if not held then
-    local holder = redis.call('GET', KEYS[i])
-    if holder == ARGV[1] then
-      redis.call('PEXPIRE', KEYS[i], ARGV[2])
-      held = true
-    else
-      out[#out + 1] = 0
-      out[#out + 1] = holder or ''
-    end
-  end
-  if held then
-    out[#out + 1] = 1
-    out[#out + 1] = redis.call('GET', KEYS[n + i]) or ''
-  end
-end
-return out
-"""
-
-# Delete each lock in KEYS that ARGV[1] still holds.
-_RELEASE_MANY = """
-for _, k in ipairs(KEYS) do
-  if redis.call('GET', k) == ARGV[1] then redis.call('DEL', k) end
-end
-return 0
-"""
+from worker.storage.scripts import Scripts
 
 
 def _lease_key(delivery_id: str) -> str:
@@ -118,6 +37,7 @@ class DeliveryWrites:
 
 class AttemptStore:
     r: redis.Redis
+    scripts: Scripts
     unreleased: Unreleased
 
     # -- admission: in-flight cap and rate limit per subscription ------------------------------
@@ -133,13 +53,10 @@ class AttemptStore:
         """0.0 when the attempt may go now (hold a slot until ``release_slot``); a negative number
         when the subscription has ``max_in_flight`` attempts under way; else seconds to wait
         for the rate limit."""
-        script = getattr(self, "_admit_script", None)
-        if script is None:
-            script = self._admit_script = self.r.register_script(_ADMIT)
         names = [keys.in_flight(subscription_id), keys.rate(subscription_id)]
         args = [delivery_id, max(1, max_in_flight), lease, rate_limit or 0]
         with guarded(f"admit delivery {delivery_id}"):
-            return float(script(keys=names, args=args))
+            return float(self.scripts.admit(keys=names, args=args))
 
     def release_slot(self, subscription_id: str, delivery_id: str) -> None:
         with guarded(f"release slot of {delivery_id}"):
@@ -164,14 +81,11 @@ class AttemptStore:
         A lease whose holder was a killed process of this host is taken over (``acquire``)."""
         if not ids:
             return {}
-        script = getattr(self, "_lease_script", None)
-        if script is None:
-            script = self._lease_script = self.r.register_script(_LEASE)
         ms = max(1, int(ttl * 1000))
         names = [_lease_key(i) for i in ids] + [keys.delivery(i) for i in ids]
         with guarded("lease deliveries"):
             self._release_pending()  # type: ignore[attr-defined]
-            flat = script(keys=names, args=[owner, ms])
+            flat = self.scripts.lease(keys=names, args=[owner, ms])
         out: dict[str, Delivery | None] = {}
         for i, held, value in zip(ids, flat[::2], flat[1::2], strict=True):
             if int(held):
@@ -204,21 +118,15 @@ class AttemptStore:
         """``admit`` for each (subscription id, delivery id, rate limit), in order, one round trip."""
         if not requests:
             return []
-        script = getattr(self, "_admit_many_script", None)
-        if script is None:
-            script = self._admit_many_script = self.r.register_script(_ADMIT_MANY)
         names = [k for sub_id, _, _ in requests for k in (keys.in_flight(sub_id), keys.rate(sub_id))]
         args: list[str | float] = [max(1, max_in_flight), lease]
         args += [a for _, delivery_id, rate in requests for a in (delivery_id, rate or 0)]
         with guarded("admit deliveries"):
-            return [float(x) for x in script(keys=names, args=args)]
+            return [float(x) for x in self.scripts.admit_many(keys=names, args=args)]
 
     def write_deliveries(self, w: DeliveryWrites, *, keep: int) -> None:
         """Write a batch's outcomes and release its leases: one transaction. Then trim the
         delivery logs of the subscriptions that saved a final record, if over ``keep``."""
-        release = getattr(self, "_release_many", None)
-        if release is None:
-            release = self._release_many = self.r.register_script(_RELEASE_MANY)
         final = sorted({d.subscription_id for d, due in w.saves if due is None})
         due = {**w.due, **{d.id: at for d, at in w.saves if at is not None}}
         done = [d.id for d, at in w.saves if at is None and d.id not in w.due]
@@ -236,7 +144,7 @@ class AttemptStore:
             for sub_id in final:
                 p.exists(keys.subscription(sub_id))
             if w.leases:
-                release(keys=[_lease_key(i) for i in w.leases], args=[w.owner], client=p)
+                self.scripts.release_many(keys=[_lease_key(i) for i in w.leases], args=[w.owner], client=p)
             answers = p.execute()[first : first + 2 * len(final)]
         for sub_id, size, exists in zip(final, answers[: len(final)], answers[len(final) :], strict=True):
             if not exists:  # deleted: its last deliveries go too
@@ -247,12 +155,9 @@ class AttemptStore:
     def release_leases(self, ids: list[str], owner: str) -> None:
         """Give up the leases of ``ids`` that ``owner`` holds; when Redis is away, remember them
         for this process's next lock call (as ``release`` does)."""
-        release = getattr(self, "_release_many", None)
-        if release is None:
-            release = self._release_many = self.r.register_script(_RELEASE_MANY)
         try:
             with guarded("release delivery leases"):
-                release(keys=[_lease_key(i) for i in ids], args=[owner])
+                self.scripts.release_many(keys=[_lease_key(i) for i in ids], args=[owner])
         except StorageUnavailable:
             self.unreleased.add([(_lease_key(i), owner) for i in ids])
             raise

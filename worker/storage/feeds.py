@@ -16,21 +16,8 @@ import redis
 from feeds.serve import FeedBytes
 from worker.storage import keys
 from worker.storage.base import guarded, now
+from worker.storage.scripts import Scripts
 
-# Forget a dirty mark only if nobody marked the feed again while it was being rendered.
-_CLEAR_DIRTY = """
-local v = redis.call('HGET', KEYS[1], ARGV[1])
-if v and tonumber(v) <= tonumber(ARGV[2]) then return redis.call('HDEL', KEYS[1], ARGV[1]) end
-if v then return redis.call('HINCRBY', KEYS[1], ARGV[1], -tonumber(ARGV[2])) end
-return 0
-"""
-
-# Keep new bytes only if the ETag differs: one round trip. Returns 1 when the bytes changed.
-_STORE_FEED = """
-if redis.call('HGET', KEYS[1], 'etag') == ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'body', ARGV[2], 'gz', ARGV[3], 'etag', ARGV[1], 'lm', ARGV[4])
-return 1
-"""
 GZIP_LEVEL = 6
 
 
@@ -39,10 +26,7 @@ StoredFeed = FeedBytes  # what the feed routes serve, as stored
 
 class FeedStore:
     r: redis.Redis
-
-    def _init_feed_scripts(self) -> None:
-        self._clear_dirty = self.r.register_script(_CLEAR_DIRTY)
-        self._store_feed = self.r.register_script(_STORE_FEED)
+    scripts: Scripts
 
     def mark_dirty(self, feeds: list[str]) -> None:
         if not feeds:
@@ -58,14 +42,14 @@ class FeedStore:
 
     def clear_dirty(self, feed: str, seen: int) -> None:
         with guarded("clear dirty feed"):
-            self._clear_dirty(keys=[keys.DIRTY], args=[feed, seen])
+            self.scripts.clear_dirty(keys=[keys.DIRTY], args=[feed, seen])
 
     def store_feed(self, feed: str, fmt: str, body: bytes) -> bool:
         """Keep the rendered bytes and their gzip; ``Last-Modified`` moves only when the bytes change."""
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         gz = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
         with guarded(f"store feed {feed}.{fmt}"):
-            return bool(self._store_feed(keys=[keys.feed(feed, fmt)], args=[etag, body, gz, now()]))
+            return bool(self.scripts.store_feed(keys=[keys.feed(feed, fmt)], args=[etag, body, gz, now()]))
 
     def feed(self, feed: str, fmt: str) -> StoredFeed | None:
         """The stored feed: its bytes and the gzip made at render time, so no request compresses."""

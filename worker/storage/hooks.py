@@ -11,10 +11,12 @@ from worker.models import Delivery, DeliveryStatus, Subscription
 from worker.storage import keys
 from worker.storage.base import guarded, write_deliveries
 from worker.storage.connect import Acked
+from worker.storage.scripts import Scripts
 
 
 class HookStore(Acked):
     r: redis.Redis
+    scripts: Scripts
 
     # -- subscriptions ------------------------------------------------------------------------
     def save_subscription(self, sub: Subscription) -> None:
@@ -93,12 +95,9 @@ class HookStore(Acked):
         """How many subscriptions are disabled: one set kept by every write above, so a metrics
         scrape costs one command however many subscriptions there are. A Redis written before
         that set existed gets it built once, atomically, on the first call."""
-        script = getattr(self, "_disabled_count_script", None)
-        if script is None:
-            script = self._disabled_count_script = self.r.register_script(_DISABLED_COUNT)
         names = [keys.SUBS_DISABLED, keys.SUBS_DISABLED_BUILT, keys.SUBSCRIPTIONS]
         with guarded("count disabled subscriptions"):
-            return int(script(keys=names, args=[keys.subscription("")]))
+            return int(self.scripts.disabled_count(keys=names, args=[keys.subscription("")]))
 
     def subscriptions(self, audience: str | None = None) -> list[Subscription]:
         index = keys.audience_subscriptions(audience) if audience else keys.SUBSCRIPTIONS
@@ -211,22 +210,6 @@ def _mark_disabled(p: redis.client.Pipeline, sub: Subscription) -> None:
         p.srem(keys.SUBS_DISABLED, sub.id)
     else:
         p.sadd(keys.SUBS_DISABLED, sub.id)
-
-
-# KEYS: the disabled set, its "built" marker, the set of all ids; ARGV: the record key prefix.
-_DISABLED_COUNT = """
-if redis.call('EXISTS', KEYS[2]) == 0 then
-  redis.call('DEL', KEYS[1])
-  for _, id in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-    local raw = redis.call('GET', ARGV[1] .. id)
-    if raw and cjson.decode(raw)['enabled'] == false then
-      redis.call('SADD', KEYS[1], id)
-    end
-  end
-  redis.call('SET', KEYS[2], '1')
-end
-return redis.call('SCARD', KEYS[1])
-"""
 
 
 def _save(p: redis.client.Pipeline, d: Delivery, due_at: float | None) -> None:

@@ -19,28 +19,7 @@ import redis
 
 from worker.storage import keys
 from worker.storage.base import StorageUnavailable, Unreleased, guarded, now, text
-
-# Pick members due at or before ARGV[1] (at most ARGV[2]) and push their due time to ARGV[3]:
-# one atomic step, so two sweepers never send the same member twice in a row.
-_TAKE_DUE = """
-local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, m in ipairs(members) do redis.call('ZADD', KEYS[1], 'XX', ARGV[3], m) end
-return members
-"""
-
-# Hand a lock over from ARGV[1] (a holder known to be dead) to ARGV[2], if ARGV[1] still holds it.
-_TAKE_OVER = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-end
-return false
-"""
-
-# Delete the lock KEYS[1] only if ARGV[1] still holds it.
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
+from worker.storage.scripts import Scripts
 
 DEAD_LETTER_LIMIT = 10_000
 HEARTBEAT_TTL = 20.0  # seconds a worker's heartbeat outlives its last beat (one beat per second)
@@ -70,20 +49,15 @@ def holder_is_dead(holder: str, heartbeat_gone: Callable[[str], bool] = lambda n
 
 class WorkStore:
     r: redis.Redis
+    scripts: Scripts
     unreleased: Unreleased
-
-    def _init_scripts(self) -> None:
-        self._take_due = self.r.register_script(_TAKE_DUE)
-        self._take_over = self.r.register_script(_TAKE_OVER)
-        self._release = self.r.register_script(_RELEASE)
-        self.unreleased = Unreleased()
 
     # -- due times ---------------------------------------------------------------------------
     def due_take(self, kind: str, *, limit: int = 500, recheck_in: float = 15.0) -> list[str]:
         """Members whose due time has come; their due time moves ``recheck_in`` seconds ahead."""
         t = now()
         with guarded(f"take due {kind}"):
-            members = self._take_due(keys=[keys.due(kind)], args=[t, limit, t + recheck_in])
+            members = self.scripts.take_due(keys=[keys.due(kind)], args=[t, limit, t + recheck_in])
         return [m.decode() for m in members]
 
     def due_count(self, kind: str, *, ready_only: bool = False) -> int:
@@ -116,7 +90,7 @@ class WorkStore:
                 self.r.pexpire(k, ms)
                 return True
             if holder is not None and holder_is_dead(holder, self._heartbeat_gone):
-                return bool(self._take_over(keys=[k], args=[holder, owner, ms]))
+                return bool(self.scripts.take_over(keys=[k], args=[holder, owner, ms]))
         return False
 
     def release(self, name: str, owner: str) -> None:
@@ -129,14 +103,14 @@ class WorkStore:
         k = keys.lock(name)
         try:
             with guarded(f"unlock {name}"):
-                self._release(keys=[k], args=[owner])
+                self.scripts.release(keys=[k], args=[owner])
         except StorageUnavailable:
             self.unreleased.add([(k, owner)])
             raise
 
     def _release_pending(self) -> None:
         for item in self.unreleased.snapshot():  # threads of one process share the list
-            self._release(keys=[item[0]], args=[item[1]])
+            self.scripts.release(keys=[item[0]], args=[item[1]])
             self.unreleased.done(item)
 
     def claim_flag(self, name: str, ttl: float) -> bool:
