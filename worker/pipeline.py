@@ -54,12 +54,22 @@ def reason_of(error: Exception | str, where: str = "") -> str:
     return f"{where}: {text}" if where and not text.startswith(where) else text
 
 
-def reject(store: Store, origin: str, error: Exception | str, item: dict[str, Any], where: str = "") -> str:
+def reject(
+    store: Store,
+    origin: str,
+    error: Exception | str,
+    item: dict[str, Any],
+    where: str = "",
+    *,
+    logged: bool = True,
+) -> str:
     """Every input path's rejection (HTTP answers its caller instead): a dead letter naming the
-    origin (``task``, ``cli``, ``poll``, ``ingest``), the reason in its one form, and a log line."""
+    origin (``task``, ``cli``, ``poll``, ``ingest``), the reason in its one form, and a log line
+    (``logged=False``: the caller tells its user itself, as the CLI does in one line on stderr)."""
     reason = reason_of(error, where)
     store.add_dead_letter(reason, origin, item)
-    log.warning("input rejected", extra={"origin": origin, "reason": reason})
+    if logged:
+        log.warning("input rejected", extra={"origin": origin, "reason": reason})
     return reason
 
 

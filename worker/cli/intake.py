@@ -71,7 +71,7 @@ def ingest(
             progress.advance(task)
             if isinstance(result, str):
                 failed += 1
-                pipeline.reject(rt.store, "cli", result, {"path": str(f)})
+                pipeline.reject(rt.store, "cli", result, {"path": str(f)}, logged=False)
                 sys.stderr.write(f"syndicate: {result}\n")  # one line: never wrapped to a width
                 continue
             batch.append(result)
