@@ -15,9 +15,10 @@ from worker.normalize.dates import parse_date
 from worker.normalize.draft import Draft
 from worker.normalize.errors import NormalizeError
 from worker.normalize.links import absolute_url
+from worker.normalize.markup import parse_fragment
 from worker.normalize.paragraphs import html_to_paragraphs
+from worker.normalize.prepare import prepare
 from worker.normalize.sniff import looks_like_html
-from worker.normalize.structure import parse_fragment, prepare
 from worker.normalize.text import split_authors
 
 _REGION = re.compile(r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$")

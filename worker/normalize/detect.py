@@ -47,7 +47,11 @@ _TRAILER = re.compile(rf"{_LEAD}(?: {_LINK})?|{_LINK}(?: (?:to|for) {_LEAD})?(?:
 
 def words(text: str) -> list[str]:
     """The comparable words of ``text``: NFKC, case-folded, ``ё`` as ``е``, punctuation gone."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold().replace("ё", "е"))
+    return _WORD.findall(_fold(text))
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
 
 
 def is_trailer(tokens: Sequence[str]) -> bool:
@@ -64,18 +68,43 @@ class _Pattern:
     title: tuple[str, ...]
 
 
-_cached: tuple[Sequence[Notice], list[_Pattern]] | None = None
+@dataclass(frozen=True)
+class _Index:
+    """The patterns of a list of notices, and what lets most sources skip matching altogether."""
+
+    patterns: list[_Pattern]
+    vocabulary: frozenset[str]  # every word of every shingle
+    keys: tuple[str, ...]  # every shingle holds one of these words (as a token)
 
 
-def _patterns(notices: Sequence[Notice]) -> list[_Pattern]:
+_cached: tuple[Sequence[Notice], _Index] | None = None
+
+
+def _index(notices: Sequence[Notice]) -> _Index:
     """The notices' shingles; built once per list of notices (the configuration's own list)."""
     global _cached
     cached = _cached
     if cached is not None and cached[0] is notices:
         return cached[1]
-    out = _build_patterns(notices)
+    patterns = _build_patterns(notices)
+    shingles = [shingle for p in patterns for shingle in p.shingles]
+    out = _Index(patterns, frozenset(w for shingle in shingles for w in shingle), _keys(shingles))
     _cached = (notices, out)
     return out
+
+
+def _keys(shingles: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
+    """Words such that every shingle holds one: its longest, unless it already holds a chosen one.
+
+    A source none of whose folded blocks holds any of them as a substring matches no shingle: a
+    matched shingle's words are tokens of the source's folded text. A key holding another key is
+    dropped (the shorter one is found wherever the longer one is).
+    """
+    chosen: set[str] = set()
+    for shingle in shingles:
+        if not chosen.intersection(shingle):
+            chosen.add(max(shingle, key=len))
+    return tuple(sorted(k for k in chosen if not any(o != k and o in k for o in chosen)))
 
 
 def _build_patterns(notices: Sequence[Notice]) -> list[_Pattern]:
@@ -104,27 +133,42 @@ def remove_notices(blocks: Sequence[str], notices: Sequence[Notice]) -> tuple[li
 
 def notice_blocks(blocks: Sequence[str], notices: Sequence[Notice]) -> tuple[set[int], list[str]]:
     """The indices of the blocks that belong to a notice, and the ids found (first appearance first)."""
-    patterns = _patterns(notices)
+    index = _index(notices)
+    patterns = index.patterns
     if not patterns or not blocks:
         return set(), []
-    block_words = [words(b) for b in blocks]
+    folded = [_fold(b) for b in blocks]
+    joined = "\n".join(folded)
+    if not any(key in joined for key in index.keys):
+        return set(), []  # no shingle of any notice can match (see _keys)
+    block_words = [_WORD.findall(f) for f in folded]
     owner = [i for i, ws in enumerate(block_words) for _ in ws]
     flat = [w for ws in block_words for w in ws]
+    # run[t]: how many words from t on are in some notice's shingles (a shingle can start at t
+    # only when that is at least its size).
+    run = [0] * (len(flat) + 1)
+    vocabulary = index.vocabulary
+    for t in range(len(flat) - 1, -1, -1):
+        if flat[t] in vocabulary:
+            run[t] = run[t + 1] + 1
     # hits[p][t]: the positions of notice text p that word t of the source lines up with.
     hits: list[dict[int, set[int]]] = []
-    runs: dict[int, list[tuple[str, ...]]] = {}  # the source's shingles, made once per size
+    runs: dict[int, list[tuple[int, tuple[str, ...]]]] = {}  # the source's shingles, once per size
     for pattern in patterns:
         size = pattern.size
         if size not in runs:
-            runs[size] = [tuple(flat[s : s + size]) for s in range(len(flat) - size + 1)]
+            starts = [s for s in range(len(flat) - size + 1) if run[s] >= size]
+            runs[size] = [(s, tuple(flat[s : s + size])) for s in starts]
         found: dict[int, set[int]] = {}
         lookup = pattern.shingles.get
-        for start, shingle in enumerate(runs[size]):
+        for start, shingle in runs[size]:
             for pos in lookup(shingle, ()):
                 for k in range(size):
                     found.setdefault(start + k, set()).add(pos + k)
         hits.append(found)
     any_hit = set().union(*hits)
+    if not any_hit:
+        return set(), []  # no block is covered, so none is a candidate
     covered = [t in any_hit for t in range(len(flat))]
     first = [0] * len(blocks)
     for t in reversed(range(len(flat))):

@@ -16,12 +16,14 @@ import lxml.html
 from lxml import etree
 
 from worker.models import Notice
-from worker.normalize import structure
 from worker.normalize.dates import parse_date
 from worker.normalize.draft import Draft
 from worker.normalize.errors import NormalizeError
 from worker.normalize.paragraphs import BLOCKS
+from worker.normalize.prepare import prepare
+from worker.normalize.stash import stash, unstash
 from worker.normalize.text import split_authors
+from worker.normalize.xmlbody import from_trafilatura
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
@@ -49,8 +51,8 @@ def parse_html(page: str, caller_url: str | None = None, notices: Sequence[Notic
     document_url = absolute_url(caller_url, None) or absolute_url(canonical, None)
     base = base_url(tree, document_url)
     found = _page_notices(tree, notices)
-    structure.prepare(tree, base, page=True)
-    kept = structure.stash(tree)
+    prepare(tree, base, page=True)
+    kept = stash(tree)
     import trafilatura  # here, not at the top: it costs 0.3 s to import and only pages need it
 
     doc = trafilatura.bare_extraction(
@@ -59,7 +61,7 @@ def parse_html(page: str, caller_url: str | None = None, notices: Sequence[Notic
         include_comments=False,
         include_tables=True,
         include_links=True,
-        include_images=False,  # figures and pictures come back through structure.stash/unstash
+        include_images=False,  # figures and pictures come back through stash/unstash
         include_formatting=True,
         # Measured over the whole development set (make bench, scenario extraction): F1 0.957 -> 0.963;
         # trafilatura over-extracts on news pages (captions, teasers, widgets) more than it misses.
@@ -69,9 +71,9 @@ def parse_html(page: str, caller_url: str | None = None, notices: Sequence[Notic
     )
     if doc is None or doc.body is None or not " ".join(doc.body.itertext()).strip():
         raise NormalizeError("html: no article text found in the page")
-    body = structure.from_trafilatura(doc.body)
-    structure.unstash(body, kept)
-    structure.prepare(body, base)
+    body = from_trafilatura(doc.body)
+    unstash(body, kept)
+    prepare(body, base)
     title = meta.get("og:title") or h1 or (doc.title if doc else None) or head_title
     draft = Draft(title=title or "", html=body, detected_notices=found, image=_meta_image(meta))
     authors = meta.get("author") or meta.get("article:author") or (doc.author or "" if doc else "")

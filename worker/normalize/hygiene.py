@@ -12,8 +12,6 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-import ftfy
-
 from worker import allowlist
 
 # Everything XML 1.0 forbids (C0 controls but TAB/LF/CR, surrogates, U+FFFE/U+FFFF), plus the
@@ -22,17 +20,26 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe
 # Zero-width and invisible formatting characters. ZWNJ (U+200C) is kept: Persian and other
 # scripts need it to spell words correctly.
 _ZERO_WIDTH = re.compile("[\u200b\u200d\u2060\u180e\ufeff\u00ad]")
-_SPACES = re.compile(r"\s+")
+_ASCII_FORBIDDEN = bytes(c for c in range(0x80) if _FORBIDDEN.match(chr(c)))
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n")
 
 
 def strip_forbidden(text: str) -> str:
-    """``text`` without the characters XML 1.0 forbids (safe before any parser runs)."""
+    """``text`` without the characters XML 1.0 forbids (safe before any parser runs).
+
+    ASCII text (a flag check) is filtered as bytes: a whole body in a sixth of the regex's time.
+    """
+    if text.isascii():
+        data = text.encode("ascii")
+        kept = data.translate(None, _ASCII_FORBIDDEN)
+        return text if len(kept) == len(data) else kept.decode("ascii")
     return _FORBIDDEN.sub("", text)
 
 
 def has_text(text: str) -> bool:
     """True when ``text`` holds anything but whitespace, zero-width and forbidden characters."""
+    if text.isascii():  # no zero-width character is ASCII
+        return bool(strip_forbidden(text).strip())
     return bool(_ZERO_WIDTH.sub("", strip_forbidden(text)).strip())
 
 
@@ -42,22 +49,31 @@ def clean_text(text: str) -> str:
     Curly quotes are kept (``uncurl_quotes=False``); HTML entities are left alone (the
     callers decode them where the source format calls for it).
     """
+    if text.isascii() and text.isprintable() and "  " not in text and text[:1] != " " != text[-1:]:
+        return text  # already clean: printable ASCII holds no forbidden character, no space but " "
     text = strip_forbidden(text)
     if text.isascii():
         # Nothing for ftfy to do: with HTML entities and quotes left alone, its fixes all need a
         # non-ASCII character, except line breaks, which the space collapse undoes anyway.
         # ``str.isascii`` is a flag check; a property test holds the two paths equal.
-        return _SPACES.sub(" ", text).strip()
+        return collapse_spaces(text)
     return repair_text(text)
 
 
 def repair_text(text: str) -> str:
     """:func:`clean_text` for any text, through ftfy (the path non-ASCII text takes)."""
+    import ftfy  # here: ~60 ms to load, and ASCII text never needs it
+
     text = ftfy.fix_text(strip_forbidden(text), uncurl_quotes=False, unescape_html=False, normalization="NFC")
-    text = _ZERO_WIDTH.sub("", text)
-    text = _SPACES.sub(" ", text).strip()
+    text = collapse_spaces(_ZERO_WIDTH.sub("", text))
     # Removing characters can leave a base letter next to a combining mark: compose again.
     return strip_forbidden(unicodedata.normalize("NFC", text))
+
+
+def collapse_spaces(text: str) -> str:
+    """Runs of white space as one space, none at either end (``str.split`` splits on exactly the
+    characters ``\\s`` matches, and is several times faster than a regex substitution)."""
+    return " ".join(text.split())
 
 
 def split_lines(text: str) -> list[str]:

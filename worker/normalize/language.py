@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import py3langid
-
 _SUBTAG = re.compile(r"^[A-Za-z0-9]{1,8}$")
 _PRIMARY = re.compile(r"^[A-Za-z]{2,3}$")
 UNDETERMINED = "und"
@@ -33,5 +31,7 @@ def detect_language(text: str) -> str:
     """The language of ``text`` as a two- or three-letter tag; ``und`` when there is nothing to read."""
     if not any(ch.isalpha() for ch in text):
         return UNDETERMINED
+    import py3langid  # here: its model (and numpy) cost ~60 ms to load, and most inputs state a language
+
     lang, _score = py3langid.classify(text)
     return normalize_tag(lang) or UNDETERMINED

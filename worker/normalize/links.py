@@ -9,6 +9,9 @@ from lxml import etree
 from worker.allowlist import url_allowed
 from worker.normalize.urls import is_tracking_param
 
+# An absolute http(s) URL with a host and no ``;`` (urljoin's params) needs no joining: urljoin
+# would return it, or the same URL rebuilt from the very parts ``urlsplit`` finds in it.
+_WEB = ("http", "https")
 _LAZY_SOURCES = ("data-src", "data-original", "data-lazy-src", "data-url")
 
 
@@ -24,8 +27,14 @@ def absolute_url(value: str | None, base: str | None, attribute: str = "href") -
     if raw.startswith("//"):
         raw = "https:" + raw
     try:
-        resolved = urljoin(base, raw) if base else raw
-        parts = urlsplit(resolved)
+        resolved = raw
+        parts = urlsplit(raw)
+        if base:
+            if parts.scheme in _WEB and parts.netloc and ";" not in raw:
+                urlsplit(base)  # (urljoin raises on a bad base)
+            else:
+                resolved = urljoin(base, raw)
+                parts = urlsplit(resolved)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         return None

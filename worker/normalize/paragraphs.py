@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-import lxml.html
 from lxml import etree
 
 from worker.normalize.hygiene import strip_forbidden
+from worker.normalize.markup import parse_document
 
 # Elements that start a new paragraph, in HTML and in trafilatura's XML output.
 BLOCKS = frozenset(
@@ -25,6 +25,7 @@ _NEVER = frozenset(
         " textarea nav aside footer",
     )
 )
+_BREAKS = frozenset({"br", "lb"})
 _BREAK = "\x00"  # paragraph marker; strip_forbidden() has removed every real NUL before parsing
 
 
@@ -32,25 +33,29 @@ def html_to_paragraphs(fragment: str | etree._Element) -> list[str]:
     """The text of each block element of ``fragment`` (markup string or parsed tree), in order."""
     if isinstance(fragment, str):
         try:
-            fragment = lxml.html.document_fromstring(strip_forbidden(fragment))
+            fragment = parse_document(strip_forbidden(fragment))
         except (etree.ParserError, ValueError):
             return []  # nothing but whitespace or comments
     chunks: list[str] = []
     _walk(fragment, chunks)
-    return [" ".join(p.split()) for p in "".join(chunks).split(_BREAK) if p.strip()]
+    return [" ".join(words) for p in "".join(chunks).split(_BREAK) if (words := p.split())]
 
 
 def _walk(element: etree._Element, out: list[str]) -> None:
-    tag = element.tag.lower() if isinstance(element.tag, str) else ""
-    if tag and tag not in _NEVER:
+    tag = element.tag
+    if isinstance(tag, str) and (tag := tag.lower()) and tag not in _NEVER:
         block = tag in BLOCKS
         if block:
             out.append(_BREAK)
-        out.append(element.text or "")
+        text = element.text
+        if text:
+            out.append(text)
         for child in element:
             _walk(child, out)
-        if tag in {"br", "lb"}:
+        if tag in _BREAKS:
             out.append(" ")
         if block:
             out.append(_BREAK)
-    out.append(element.tail or "")
+    tail = element.tail
+    if tail:
+        out.append(tail)
