@@ -14,13 +14,13 @@ from worker.models import Publisher
 from worker.publishers import name_key
 
 if TYPE_CHECKING:
-    from worker.config import _File
+    from worker.config_file import ConfigFile
 
 _KEYS = ("names", "aliases", "domains")
 _HOST = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 
 
-def load_publishers(file: _File) -> list[Publisher]:
+def load_publishers(file: ConfigFile) -> list[Publisher]:
     """The publishers of ``file`` (an absent file: none)."""
     if file.document is None:
         return []
@@ -62,7 +62,7 @@ def load_publishers(file: _File) -> list[Publisher]:
     return publishers
 
 
-def _strings(file: _File, fields: LineMap, key: str, what: str) -> list[tuple[str, int]]:
+def _strings(file: ConfigFile, fields: LineMap, key: str, what: str) -> list[tuple[str, int]]:
     items: Any = fields.get(key)
     if items is None:
         return []
@@ -76,7 +76,9 @@ def _strings(file: _File, fields: LineMap, key: str, what: str) -> list[tuple[st
     return out
 
 
-def _claim(file: _File, owner: dict[str, str], key: str, pid: str, line: int, what: str, label: str) -> None:
+def _claim(
+    file: ConfigFile, owner: dict[str, str], key: str, pid: str, line: int, what: str, label: str
+) -> None:
     other = owner.get(key)
     if other is not None:
         already = "listed twice" if other == pid else f"already belongs to publisher '{other}'"

@@ -7,6 +7,7 @@ publisher claims keeps its own id (as before there were publishers).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
@@ -16,12 +17,14 @@ from worker.models import Publisher
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
 
 
+@functools.lru_cache(maxsize=4096)  # a few ids, names and sources, asked for every article
 def name_key(value: str) -> str:
     """The comparable form of a publisher id, name or alias (the same slug as an article's source):
     lower case, runs of other characters as ``-``. ``RFE/RL`` -> ``rfe-rl``."""
     return _NOT_KEY.sub("-", value.lower()).strip("-")
 
 
+@functools.lru_cache(maxsize=4096)
 def url_host(url: str | None) -> str:
     """The lower-case host of ``url`` without a trailing dot; empty when there is none."""
     if not url:
