@@ -7,14 +7,10 @@ cost does not grow with the number of stored articles.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 
@@ -22,7 +18,9 @@ from feeds import formats
 from feeds.feedkey import FeedKey
 from feeds.meta import FeedMeta
 from feeds.render import render
+from worker.cadence import BURST_BACKLOG
 from worker.deadline import DeadlineExceeded, deadline
+from worker.export import export
 from worker.lifecycle import shown_at
 from worker.models import Audience, AudienceArticle, StoredArticle
 from worker.notices import audience_view
@@ -51,8 +49,9 @@ def publish(rt: Runtime) -> list[str]:
     3. each feed is marked in Redis before it renders, so a pass killed mid-feed (hard time limit,
        OOM) is found by the next one, which backs that feed off instead of dying on it again;
     4. the cheapest feeds go first (the seconds their last render took), feeds marked dirty during
-       the pass are rendered in the same pass, and no feed starts after ``PASS_BUDGET`` seconds
-       (the rest wait for the next pass), so deadline + budget stay under the soft time limit.
+       the pass are rendered in the same pass (but in a burst, ``worker.cadence``, by the next
+       one), and no feed starts after ``PASS_BUDGET`` seconds (the rest wait for the next pass),
+       so deadline + budget stay under the soft time limit.
 
     A subprocess per feed would survive code that never returns to the interpreter, but costs a
     fork and a Redis connection per feed on every pass; the marks of (3) cover that case instead.
@@ -76,6 +75,8 @@ def publish(rt: Runtime) -> list[str]:
                     break
                 if _render_isolated(rt, feed, seen, owner):
                     changed.append(feed)
+            if store.bursting(BURST_BACKLOG):
+                break  # what became dirty meanwhile waits for the next pass (worker.cadence)
     finally:
         store.release("publish", owner)
     if changed and rt.settings.hubs:
@@ -195,10 +196,11 @@ def _store_all(
         if prev:
             links["prev_archive_url"] = meta.page_url(prev, fmt)
         body = render(fmt, meta.model_copy(update=links), views)
-        if rt.store.store_feed(feed, fmt, body):
+        stored = rt.store.store_feed(feed, fmt, body)
+        if stored is not None:
             changed = True
             if rt.settings.export_dir is not None:
-                export(rt.settings.export_dir, FeedKey.parse(feed), fmt, body)
+                export(rt.settings.export_dir, FeedKey.parse(feed), fmt, stored)
     return changed
 
 
@@ -211,15 +213,16 @@ def render_feed(rt: Runtime, feed: str) -> bool:
         return False
     suffix = key.index
     full = rt.store.archive_full_pages(suffix)
-    if key.page is not None:  # an archive page that lost an article (withdrawal): render it again
-        if key.page <= full:
-            render_page(rt, audience, section, key.page)
+    retired = rt.store.archive_retired(suffix)  # pages 1..retired are gone (worker.retention)
+    if key.page is not None:  # a page that lost an article, or whose previous page retired
+        if retired < key.page <= full:
+            render_page(rt, audience, section, key.page, retired)
         return False
     # Pages that became full since the last render: each is rendered once and then left alone.
     # They are stored before the current feed, so its prev-archive link never points at nothing.
     page = full
-    while page >= 1 and not rt.store.has_feeds(str(key.archive(page)), formats.names()):
-        render_page(rt, audience, section, page)
+    while page > retired and not rt.store.has_feeds(str(key.archive(page)), formats.names()):
+        render_page(rt, audience, section, page, retired)
         page -= 1
     meta = feed_meta(rt, audience.id, section)
     assert meta is not None
@@ -229,12 +232,13 @@ def render_feed(rt: Runtime, feed: str) -> bool:
     top = set(ids)
     ids += [aid for aid in rt.store.archive_tail(suffix, full) if aid not in top]
     views = _views(rt, audience, ids)
-    changed = _store_all(rt, feed, meta, views, full or None)
+    changed = _store_all(rt, feed, meta, views, full if full > retired else None)
     render_variants(rt, key, audience, meta, views, _store_all)  # SYNDICATE_GEO_UNKNOWN_SUBDIVISION
     return changed
 
 
-def render_page(rt: Runtime, audience: Audience, section: str, page: int) -> None:
+def render_page(rt: Runtime, audience: Audience, section: str, page: int, retired: int = 0) -> None:
+    """Archive page ``page``; it links ``prev-archive`` unless the page before is retired."""
     meta = feed_meta(rt, audience.id, section, page)
     assert meta is not None
     key = FeedKey(audience.id, section, page)
@@ -244,42 +248,4 @@ def render_page(rt: Runtime, audience: Audience, section: str, page: int) -> Non
         key=lambda v: v.article.published_at or datetime.min.replace(tzinfo=UTC),
         reverse=True,
     )
-    _store_all(rt, str(key), meta, views, page - 1 or None)
-
-
-MAX_NAME_BYTES = 100  # an exported file name's part from the slug (file systems allow 255 bytes)
-
-
-def export_name(part: str) -> str:
-    """``part`` of an export path as it is when short; else its first bytes (whole characters, at
-    most ``MAX_NAME_BYTES`` with the suffix) plus ``-`` and 16 hex digits of its sha256, so two long
-    sections never share a file and the temp file's name (``.NAME.xxxxxxxx``) fits too."""
-    raw = part.encode()
-    if len(raw) <= MAX_NAME_BYTES:
-        return part
-    digest = hashlib.sha256(raw).hexdigest()[:16]
-    head = raw[: MAX_NAME_BYTES - len(digest) - 1].decode(errors="ignore").rstrip("-")
-    return f"{head}-{digest}"
-
-
-def export(directory: Path, feed: FeedKey, fmt: str, body: bytes) -> Path:
-    """Write one feed as a static file, atomically (temp file + rename).
-
-    The path is ``feeds/AUDIENCE/SECTION.EXT`` (archive pages ``SECTION/archive/K.EXT``), each part
-    bounded by :func:`export_name`: a section of 200 Cyrillic letters (400 bytes) is longer than
-    any file system's name limit, and such a feed is then served by the HTTP route only.
-    """
-    audience, *parts = feed.export_path.split("/")
-    name = "/".join(export_name(part) for part in parts)
-    target = directory / "feeds" / export_name(audience) / formats.get(fmt).file_name(name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes it 0600: a web server (nginx) must read it
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(body)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    _store_all(rt, str(key), meta, views, page - 1 if page - 1 > retired else None)

@@ -141,6 +141,9 @@ class Settings(BaseSettings):
     fetch_deadline: float = 60.0
     export_dir: Path | None = None
     feed_window: int = 50
+    # Days after its published_at an article out of every feed window is retired (its record,
+    # index and archive entries dropped, a tombstone kept; worker.retention); 0 keeps all forever.
+    retention_days: float = Field(default=0.0, ge=0)
     # Seconds one feed may take to render (all formats); one that fails or overruns backs off.
     feed_render_deadline: float = 20.0
     # Megabytes of feed bytes the HTTP server keeps in memory (invalidated by Redis); 0 turns it off.

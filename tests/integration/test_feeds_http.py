@@ -38,7 +38,8 @@ def test_conditional_get_gzip_head(stack: tuple[Api, Any, Any]) -> None:
     assert gzip.decompress(raw.raw.read()) == first.content  # the same bytes inside
     head = requests.head(api.base + "/feeds/global/all.rss", timeout=10)
     assert head.status_code == 200 and head.content == b"" and head.headers["etag"] == etag
-    # RFC 9110: a strong validator differs per content-coding; 304s work with either tag.
+    # RFC 9110: a strong validator differs per content-coding; a 304 needs the tag of the coding
+    # asked for (nginx's rule, so that the exported files behind nginx answer the same).
     plain = api.get("/feeds/global/all.rss", headers={"Accept-Encoding": "identity"})
     zipped = api.get("/feeds/global/all.rss", headers={"Accept-Encoding": "gzip"})
     assert "content-encoding" not in plain.headers and zipped.headers["content-encoding"] == "gzip"
@@ -47,7 +48,8 @@ def test_conditional_get_gzip_head(stack: tuple[Api, Any, Any]) -> None:
     for coding, expected in (("identity", plain.headers["etag"]), ("gzip", zipped.headers["etag"])):
         for tag in (plain.headers["etag"], zipped.headers["etag"]):
             r = api.get("/feeds/global/all.rss", headers={"Accept-Encoding": coding, "If-None-Match": tag})
-            assert r.status_code == 304 and r.headers["etag"] == expected, (coding, tag)
+            assert r.status_code == (304 if tag == expected else 200), (coding, tag)
+            assert r.headers["etag"] == expected, (coding, tag)
 
 
 @pytest.mark.parametrize(

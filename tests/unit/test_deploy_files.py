@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from feeds import formats
 from worker.celery_app import app as celery_app
 from worker.settings import Settings
 
@@ -109,15 +110,11 @@ def test_nginx_serves_the_exported_feeds_from_the_shared_volume() -> None:
     assert f"{volume}:{EXPORT_IN_APP}" in SERVICES["worker"]["volumes"]  # where the worker writes
     assert "./config:/app/config:ro" in SERVICES["worker"]["volumes"]
     assert "try_files $uri @web" in directives
-    types = " ".join(d for d in directives if d.split()[0].startswith("application/"))
-    for media, ext in [
-        ("application/rss+xml", "rss"),
-        ("application/atom+xml", "atom"),
-        ("application/feed+json", "json"),
-    ]:
-        assert f"{media} {ext}" in types
-    assert "charset utf-8" in directives
-    assert "charset_types application/rss+xml application/atom+xml" in directives
+    types = NGINX_CONF.read_text(encoding="utf-8").split("types {", 1)[1].split("}", 1)[0]
+    for fmt in formats.all_formats():  # the Content-Type the app serves each format with
+        media = f'"{fmt.media_type}"' if " " in fmt.media_type else fmt.media_type
+        assert f"{media} {fmt.ext};" in types, fmt.name
+    assert "gzip_static on" in directives and "if_modified_since before" in directives
     assert f"mkdir -p {EXPORT_IN_APP}" in (ROOT / "Dockerfile").read_text(encoding="utf-8")
 
 

@@ -1,4 +1,5 @@
-"""``syndicate withdraw``: an operator's kill and its undoing; the embargo line of ``status``."""
+"""``syndicate withdraw``: an operator's kill and its undoing; ``syndicate retire``; the embargo
+line of ``status``."""
 
 from __future__ import annotations
 
@@ -42,6 +43,46 @@ def withdraw(
     doc = pipeline.article_status(rt.store, article_id) or {"id": article_id}
     doc.pop("article", None)
     typer.echo(json.dumps(doc, ensure_ascii=False))
+
+
+def retire(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count what would go; change nothing."),
+    max_pages: int = typer.Option(
+        0, "--max-pages", min=0, help="Stop after this many archive pages (0: until none is left)."
+    ),
+) -> None:
+    """Retire what SYNDICATE_RETENTION_DAYS allows now (the workers' sweepers also do it, a step a
+    minute): archive pages whose every article was published more than that many days ago and
+    is in no feed window stop being served (410), oldest first, and an article whose last page
+    went keeps only a tombstone (a re-ingest of it is unchanged). Prints
+    `{"pages", "articles", "feeds"}` (a dry run: pages that would go and the articles on them).
+
+    Example: `SYNDICATE_RETENTION_DAYS=365 syndicate retire --dry-run`
+    """
+    from worker.retire import STEP_PAGES
+    from worker.retire import retire as run
+    from worker.storage import StorageUnavailable
+
+    rt = runtime_or_fail()
+    if rt.settings.retention_days <= 0:
+        fail("SYNDICATE_RETENTION_DAYS is 0 (keep everything): set it to a number of days", code=2)
+    total: dict[str, Any] = {"pages": 0, "articles": 0, "feeds": {}}
+    try:
+        while not max_pages or total["pages"] < max_pages:
+            # a dry run counts in one pass; a real one retires a step at a time, each its own lock
+            limit = min(max_pages - total["pages"], STEP_PAGES) if max_pages else STEP_PAGES
+            step = run(rt, limit=(max_pages or 1 << 30) if dry_run else limit, dry_run=dry_run)
+            if step.skipped:
+                fail(f"nothing retired: {step.skipped}")
+            total["pages"] += step.pages
+            total["articles"] += step.articles
+            for suffix, n in step.feeds.items():
+                total["feeds"][suffix] = total["feeds"].get(suffix, 0) + n
+            if dry_run or not step.pages:
+                break
+    except StorageUnavailable as exc:
+        fail(f"{exc} (pages retired so far stay retired: run the command again)")
+    typer.echo(json.dumps({**total, "dry_run": dry_run}, ensure_ascii=False))
 
 
 def embargo_summary(store: Any) -> dict[str, Any]:

@@ -54,6 +54,7 @@ for command in (
     intake.ingest,
     intake.reindex,
     lifecycle.withdraw,
+    lifecycle.retire,
     manage.deliveries,
     manage.replay,
     manage.audiences,

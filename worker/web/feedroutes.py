@@ -107,6 +107,9 @@ def _serve(request: Request, *parts: str) -> Response:
     stored = rt.feed_cache.feed(target.feed, target.fmt)
     if stored is None:
         key = target.key
+        if key.page is not None and rt.store.archive_retired(key.index) >= key.page:
+            detail = f"archive page {key.page} of {key.current} was retired (SYNDICATE_RETENTION_DAYS)"
+            raise ApiError(410, "gone", detail)
         if key.page is not None:
             raise _not_found(f"archive page {key.page} of {key.current} does not exist (yet)")
         if key.variant:  # a strict variant not rendered since the setting was turned on

@@ -36,6 +36,8 @@ COUNTERS = {
     "delivery_seconds_total": "Seconds spent waiting for webhook receivers.",
     "subscriptions_disabled": "Subscriptions disabled (410 Gone or failing for days).",
     "websub_pings": "WebSub publish pings sent.",
+    "articles_retired": "Articles retired (SYNDICATE_RETENTION_DAYS): record dropped, tombstone kept.",
+    "archive_pages_retired": "Archive pages retired (no longer served).",
 }
 # Counters exposed under another name than their stat: the counter of disablings must not share
 # the gauge syndicate_subscriptions_disabled's family (Prometheus parsers strip _total).
