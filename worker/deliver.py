@@ -17,8 +17,11 @@ The steps of ``attempt_many``, in order:
 4. check the target (SSRF, checked again at connect), sign (fresh timestamp, same ``webhook-id``)
    and post, concurrently on ``pool``; an attempt that could not start while its lease was still
    long enough is not sent, and is due again at once;
-5. decide each outcome; mark subscriptions succeeded (batched) or failing (may disable);
-6. write every record, due time and counter, release slots and leases: one transaction.
+5. as each wave of attempts ends (``worker.webhooks.waves``): decide its outcomes, mark
+   subscriptions succeeded (batched) or failing (may disable), release its slots, and write its
+   records, due times, counters and leases in one transaction, so a slow receiver in the batch
+   never holds back the others;
+6. write what is left (deliveries held back or not due, and their leases): one transaction.
 """
 
 from __future__ import annotations
@@ -39,14 +42,12 @@ from worker.delivery_policy import (
     should_disable,
 )
 from worker.models import Delivery, Subscription
-from worker.net.ssrf import ForbiddenTarget, check_static
 from worker.runtime import Runtime
-from worker.settings import PRIVATE_TARGETS_HINT
 from worker.storage import StorageUnavailable
 from worker.storage.attempts import DeliveryWrites
-from worker.webhooks.http import AttemptResult, post
+from worker.webhooks.http import AttemptResult
 from worker.webhooks.retry import parse_schedule
-from worker.webhooks.signing import headers
+from worker.webhooks.waves import Job, send_waves
 
 log = logging.getLogger("syndicate.deliver")
 CAP_PATIENCE = 0.5  # seconds a batch waits for a subscription's in-flight slots before deferring
@@ -56,11 +57,8 @@ _rng = random.SystemRandom()
 SUCCESS_MARK_EVERY = timedelta(seconds=60)
 # An attempt starts only while its lease has at least the webhook timeout plus this much left.
 LEASE_MARGIN = 5.0
-SEND_RUNNERS = 16  # attempts of one batch under way at once (on the process's attempt threads)
 
 __all__ = ["attempt_many", "current_secrets"]
-
-Job = tuple[Delivery, Subscription, bytes]
 
 
 def attempt_many(rt: Runtime, delivery_ids: list[str], pool: Executor | None = None) -> list[str]:
@@ -104,9 +102,7 @@ def attempt_many(rt: Runtime, delivery_ids: list[str], pool: Executor | None = N
                 time.sleep(CAP_POLL)  # the cap is held by other batches: their attempts end soon
                 pending = capped
                 continue
-            results = _send_all(rt, admitted, pool, start_by)
-            _outcomes(rt, admitted, results, w, out)
-            store.release_slots([(job[1].id, job[0].id) for job in admitted])
+            _send(rt, admitted, pool, start_by, w, out)
             pending = capped
         store.write_deliveries(w, keep=rt.settings.delivery_retention)
     except BaseException:
@@ -146,40 +142,32 @@ def _ready(
     return jobs
 
 
-def _send_all(
-    rt: Runtime, jobs: list[Job], pool: Executor | None, start_by: float
-) -> list[AttemptResult | str | None]:
-    """Each job's attempt result; a string names a forbidden target; None: not started in time."""
-    if not jobs:
-        return []
-
-    def send(job: Job) -> AttemptResult | str | None:
-        if time.monotonic() > start_by:
-            return None  # the lease is too short now for a whole attempt: leave it to the next one
-        d, sub, body = job
-        allow_private = rt.settings.allow_private_targets
-        try:  # no DNS here: the connection resolves once, checks, and connects to what it checked
-            check_static(sub.url, allow_private=allow_private)
-        except ForbiddenTarget as exc:
-            return f"forbidden target: {exc} (the workers refuse it: {PRIVATE_TARGETS_HINT})"
-        hdrs = headers(current_secrets(sub, datetime.now(UTC)), d.webhook_id, int(time.time()), body)
-        timeout = rt.settings.webhook_timeout
-        return post(rt.session, sub.url, body, hdrs, timeout=timeout, allow_private=allow_private)
-
-    if pool is None or len(jobs) == 1:
-        return [send(job) for job in jobs]
-    # A few runners take the jobs in turn (not one future per job: those cost more than a post).
-    results: list[AttemptResult | str | None] = [None] * len(jobs)
-    order = iter(range(len(jobs)))  # next() on it is atomic: each job is taken by one runner
-
-    def run() -> None:
-        for i in order:
-            results[i] = send(jobs[i])
-
-    runners = [pool.submit(run) for _ in range(min(len(jobs), SEND_RUNNERS))]
-    for runner in runners:
-        runner.result()
-    return results
+def _send(
+    rt: Runtime,
+    jobs: list[Job],
+    pool: Executor | None,
+    start_by: float,
+    w: DeliveryWrites,
+    out: dict[str, str],
+) -> None:
+    """Send ``jobs``; record each wave of outcomes as it ends (its records, slots and leases), so a
+    slow receiver in the batch never holds back the others' outcomes or in-flight slots."""
+    waves = send_waves(
+        jobs,
+        pool,
+        session=rt.session,
+        timeout=rt.settings.webhook_timeout,
+        allow_private=rt.settings.allow_private_targets,
+        start_by=start_by,
+    )
+    for wave in waves:
+        done = [jobs[i] for i, _ in wave]
+        ids = {d.id for d, _, _ in done}
+        part = DeliveryWrites(owner=w.owner, leases=[i for i in w.leases if i in ids])
+        w.leases = [i for i in w.leases if i not in ids]
+        _outcomes(rt, done, [r for _, r in wave], part, out)
+        rt.store.release_slots([(sub.id, d.id) for d, sub, _ in done])
+        rt.store.write_deliveries(part, keep=rt.settings.delivery_retention)
 
 
 def _outcomes(

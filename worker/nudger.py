@@ -6,7 +6,8 @@ failed send is logged, not raised: the sweeper sends the work again. Messages go
 
 Nudges travel in batches: one message carries up to ``INGEST_BATCH`` article ids or
 ``DELIVER_BATCH`` delivery ids, so a burst of 2,000 articles or a fan-out to 500 subscribers costs
-tens of messages, not thousands.
+tens of messages, not thousands (each message's Celery overhead costs about as much CPU as
+the Redis work of a dozen articles).
 """
 
 from __future__ import annotations
@@ -15,18 +16,15 @@ import logging
 import math
 from collections.abc import Iterator
 
+from worker.cadence import BURST_BACKLOG, BURST_PUBLISH_EVERY, PUBLISH_COUNTDOWN
 from worker.celery_app import app
 from worker.runtime import runtime
 
 log = logging.getLogger("syndicate.nudger")
 
-INGEST_BATCH = 20  # articles per message: about 0.2 s of work, well under the time limit
+INGEST_BATCH = 50  # articles per message: normalized already, tens of ms of work, far under the time limit
 DELIVER_BATCH = 100  # deliveries per message: their Redis work batched, their posts on the attempt threads
-PUBLISH_COUNTDOWN = 0.3  # quiet times: render this soon after an article lands
-# During a burst (articles still waiting to be ingested) render at most once per this many
-# seconds, so rendering does not take the CPU the ingest needs: feeds lag by at most this much.
-BURST_PUBLISH_EVERY = 3.0
-BURST_BACKLOG = 20  # a burst: at least this many staged articles not yet ingested
+# (concurrent within the message: a batch is not split further to spread it over threads)
 
 
 def chunks(ids: list[str], size: int, spread: int = 2) -> Iterator[list[str]]:
@@ -57,10 +55,15 @@ class CeleryNudger:
         self._send("syndicate.ingest_batch", [(c,) for c in chunks(article_ids, INGEST_BATCH)])
 
     def publish(self) -> None:
+        self._publish(burst=False)
+
+    def _publish(self, *, burst: bool) -> None:
         countdown = PUBLISH_COUNTDOWN
         try:
             store = runtime().store
-            if store.due_count("ingest") >= BURST_BACKLOG:
+            if burst:
+                store.mark_burst(BURST_PUBLISH_EVERY)
+            if burst or store.bursting(BURST_BACKLOG):
                 countdown = BURST_PUBLISH_EVERY
             first = store.claim_flag("publish-nudge", max(countdown, 1.0))
         except Exception:
@@ -69,7 +72,7 @@ class CeleryNudger:
             self._send("syndicate.publish", [()], countdown=countdown)
 
     def deliver(self, delivery_ids: list[str]) -> None:
-        batches = chunks(delivery_ids, DELIVER_BATCH, spread=4)
+        batches = chunks(delivery_ids, DELIVER_BATCH, spread=1)
         self._send("syndicate.deliver_batch", [(c,) for c in batches])
 
     def poll(self, source_ids: list[str]) -> None:
@@ -77,6 +80,14 @@ class CeleryNudger:
 
     def revisit(self, article_ids: list[str]) -> None:
         self._send("syndicate.revisit", [(c,) for c in chunks(article_ids, INGEST_BATCH)])
+
+
+class BulkNudger(CeleryNudger):
+    """A bulk import's (``syndicate ingest``, which commits without the ingest queue, so no
+    backlog shows the burst): renders at most once per ``BURST_PUBLISH_EVERY`` while it lasts."""
+
+    def publish(self) -> None:
+        self._publish(burst=True)
 
 
 class BatchingNudger(CeleryNudger):

@@ -7,8 +7,8 @@
 3. ``worker.publish.publish``: render every dirty feed once per burst.
 4. ``worker.deliver.attempt_many``: send signed webhook attempts, schedule the next on failure.
 
-``sweep`` runs beside them in every worker and sends again whatever work is due: retries whose
-time has come and work held by a worker that died.
+``worker.sweeper.sweep`` runs beside them in every worker and sends again whatever work is due:
+retries whose time has come and work held by a worker that died.
 """
 
 from __future__ import annotations
@@ -17,14 +17,13 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from feeds.feedkey import ALL, FeedKey
 from worker.ingest import plan_ingest
 from worker.lifecycle import KILLED, decide
-from worker.models import Article, IngestCommit, RawInput, iso_utc
+from worker.models import Article, IngestCommit, RawInput, StoredArticle, Subscription, iso_utc
 from worker.normalize import NormalizeError, normalize
+from worker.retire import retired_status
 from worker.runtime import Nudger, Runtime
 from worker.storage import Store
-from worker.storage.work import HEARTBEAT_TTL
 
 log = logging.getLogger("syndicate.pipeline")
 
@@ -83,35 +82,21 @@ def ingest_many(rt: Runtime, article_ids: list[str], nudge: Nudger) -> list[str]
     whole batch); if any staged input changes meanwhile, each is committed on its own instead."""
     store = rt.store
     staged = store.staged_many(article_ids)
-    previous = store.articles_by_id(list(staged))
-    kills = store.kills(list(staged))
-    subs = rt.subscriptions_by_audience()
-    at = datetime.now(UTC)
     outcome = dict.fromkeys(article_ids, "nothing staged")
-    commits: list[tuple[str, IngestCommit]] = []
+    articles: list[tuple[str, Article]] = []
     for aid, raw in staged.items():
         try:
-            article = Article.model_validate_json(raw)
+            articles.append((raw, Article.model_validate_json(raw)))
         except ValueError as exc:
             where = f"staged article {aid} is not a valid article"
             reason = reject(store, "ingest", exc, {"id": aid, "staged": raw[:2000]}, where)
             store.reject(aid, reason)
             outcome[aid] = "rejected"
-            continue
-        commit = plan_ingest(
-            article,
-            previous.get(aid),
-            audiences=rt.config.audiences,
-            notices=rt.config.notices,
-            publishers=rt.config.publishers,
-            subscriptions=subs,
-            at=at,
-            payload_cap=rt.settings.webhook_payload_cap,
-            kill=kills.get(aid),
-        )
+    commits: list[tuple[str | None, IngestCommit]] = []
+    for (raw, article), commit in zip(articles, _plan(rt, [a for _, a in articles]), strict=True):
         if commit is None:
-            store.drop_staged(aid, raw)
-            outcome[aid] = "unchanged"
+            store.drop_staged(article.id, raw)
+            outcome[article.id] = "unchanged"
         else:
             commits.append((raw, commit))
     if commits and not store.commit_many(commits):
@@ -121,53 +106,84 @@ def ingest_many(rt: Runtime, article_ids: list[str], nudge: Nudger) -> list[str]
             aid = commit.article.id
             outcome[aid] = ingest(rt, aid, nudge) if len(commits) > 1 else "busy: staged again; retried later"
         return [outcome[a] for a in article_ids]
+    outcome.update(_committed(commits, nudge))
+    return [outcome[a] for a in article_ids]
+
+
+def commit_normalized(rt: Runtime, articles: list[Article], nudge: Nudger) -> dict[str, str] | None:
+    """Commit articles straight from the normalizer, without staging them first (``syndicate
+    ingest``: the command waits for its articles to be stored anyway, so the queue hop would
+    only add a Redis round trip of every article and a worker's read of it back).
+
+    One transaction for all; None (nothing written) when any of them is staged, killed or
+    committed by someone else meanwhile: the caller stages them instead, for the ingest queue
+    to sort out in order. Else each id's outcome (``version N`` or ``unchanged``)."""
+    commits: list[tuple[str | None, IngestCommit]] = []
+    outcome: dict[str, str] = {}
+    for article, commit in zip(articles, _plan(rt, articles), strict=True):
+        if commit is None:
+            outcome[article.id] = "unchanged"
+        else:
+            commits.append((None, commit))
+    if not commits:
+        rt.store.confirm_stored()  # stored before, perhaps not yet on the replicas asked for
+    elif not rt.store.commit_many(commits):
+        return None
+    outcome.update(_committed(commits, nudge))
+    return outcome
+
+
+def _plan(rt: Runtime, articles: list[Article]) -> list[IngestCommit | None]:
+    """``plan_ingest`` of each article against its stored version, with the kills in force, in
+    order (None: nothing would change)."""
+    store = rt.store
+    ids = [a.id for a in articles]
+    previous = store.articles_by_id(ids)
+    kills = store.kills(ids)
+    subs = rt.subscriptions_by_audience()
+    at = datetime.now(UTC)
+    retired = store.tombstones(ids)  # a retired article is never published again: "unchanged"
+    return [
+        None if a.id in retired else _planned(rt, a, previous.get(a.id), subs, at, kills.get(a.id))
+        for a in articles
+    ]
+
+
+def _planned(
+    rt: Runtime,
+    article: Article,
+    previous: StoredArticle | None,
+    subs: dict[str, list[Subscription]],
+    at: datetime,
+    kill: str | None,
+    *,
+    revisit: bool = False,
+) -> IngestCommit | None:
+    """``plan_ingest`` under this runtime's configuration and settings."""
+    return plan_ingest(
+        article,
+        previous,
+        audiences=rt.config.audiences,
+        notices=rt.config.notices,
+        publishers=rt.config.publishers,
+        subscriptions=subs,
+        at=at,
+        payload_cap=rt.settings.webhook_payload_cap,
+        revisit=revisit,
+        kill=kill,
+    )
+
+
+def _committed(commits: list[tuple[str | None, IngestCommit]], nudge: Nudger) -> dict[str, str]:
+    """After a commit: its log lines, one render nudge, and the nudge of its deliveries."""
     for _, commit in commits:
-        outcome[commit.article.id] = f"version {commit.version}"
         log.info("article committed", extra={"article_id": commit.article.id, "version": commit.version})
     if commits:
         nudge.publish()
         deliveries = [d.id for _, c in commits for d in c.deliveries]
         if deliveries:
             nudge.deliver(deliveries)
-    return [outcome[a] for a in article_ids]
-
-
-def sweep(rt: Runtime, nudge: Nudger) -> dict[str, int]:
-    """Send again whatever work is due. Safe to run anywhere, any number of times."""
-    store = rt.store
-    grace = rt.settings.redeliver_after
-    sent = {"ingest": 0, "life": 0, "deliver": 0, "publish": 0}
-    ingest_ids = store.due_take("ingest", recheck_in=grace)
-    if ingest_ids:
-        nudge.ingest(ingest_ids)
-        sent["ingest"] = len(ingest_ids)
-    # Looked at again after an attempt's timeout, or once a lost worker's heartbeat has expired if
-    # that comes first: a recheck while the holder lives is a no-op ("held by another worker").
-    recheck = max(grace, min(rt.settings.webhook_timeout + 5, HEARTBEAT_TTL + grace))
-    # Embargoes that lift, expiries that come, kills and their undoing: looked at again after the
-    # grace if the revisit did not settle them (its worker died, say).
-    life_ids = store.due_take("life", recheck_in=grace)
-    if life_ids:
-        nudge.revisit(life_ids)
-        sent["life"] = len(life_ids)
-    delivery_ids = store.due_take("deliver", recheck_in=recheck)
-    if delivery_ids:
-        nudge.deliver(delivery_ids)
-        sent["deliver"] = len(delivery_ids)
-    # Notices come into and out of force by date: render everything again once a day.
-    if store.claim_marker("render-day", datetime.now(UTC).date().isoformat()):
-        mark_all_feeds_dirty(rt)
-    if store.dirty_due():  # feeds backing off after a failed render wait for their time
-        nudge.publish()
-        sent["publish"] = 1
-    return sent
-
-
-def mark_all_feeds_dirty(rt: Runtime) -> None:
-    """Render every feed again (start-up and configuration changes: notices may differ)."""
-    sections = list(rt.store.sections())
-    feeds = [FeedKey(a.id, s) for a in rt.config.audiences for s in [ALL, *sections]]
-    rt.store.mark_dirty([str(feed) for feed in feeds])
+    return {c.article.id: f"version {c.version}" for _, c in commits}
 
 
 def revisit(rt: Runtime, article_ids: list[str], nudge: Nudger, *, due: bool = False) -> int:
@@ -189,18 +205,7 @@ def revisit(rt: Runtime, article_ids: list[str], nudge: Nudger, *, due: bool = F
             if due:
                 store.settle_life(aid, 0, None)
             continue
-        commit = plan_ingest(
-            stored.article,
-            stored,
-            audiences=rt.config.audiences,
-            notices=rt.config.notices,
-            publishers=rt.config.publishers,
-            subscriptions=subs,
-            at=at,
-            payload_cap=rt.settings.webhook_payload_cap,
-            revisit=True,
-            kill=kills.get(aid),
-        )
+        commit = _planned(rt, stored.article, stored, subs, at, kills.get(aid), revisit=True)
         if commit is None and due:
             nxt = decide(stored.article, at, kills.get(aid)).next_change
             store.settle_life(aid, stored.version, nxt.timestamp() if nxt else None)
@@ -227,7 +232,7 @@ def withdraw(rt: Runtime, article_id: str, reason: str | None, nudge: Nudger) ->
     ``restore``. False when no such article is stored or queued. The kill and its due time are
     written first, so the sweeper finishes the job if this process dies before the revisit."""
     if rt.store.article(article_id) is None and rt.store.staged(article_id) is None:
-        return False
+        return retired_status(rt.store, article_id) is not None  # retired: in no feed already
     rt.store.kill(article_id, kill_reason(reason))
     revisit(rt, [article_id], nudge, due=True)
     return True
@@ -264,6 +269,9 @@ def article_status(store: Store, article_id: str) -> dict[str, Any] | None:
             doc["reason"] = stored.reason
         doc.update(version=stored.version, audiences=stored.audiences, article=stored.article.to_public())
         return doc
+    retired = retired_status(store, article_id)
+    if retired is not None:
+        return retired
     reason = store.rejected_reason(article_id)
     if reason is not None:
         return {"id": article_id, "status": "rejected", "reason": reason}

@@ -7,9 +7,7 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Protocol
-
-import requests
+from typing import TYPE_CHECKING, Protocol
 
 from worker.config import Config, load_config
 from worker.config_reload import LiveConfig
@@ -17,6 +15,9 @@ from worker.models import Subscription
 from worker.settings import Settings
 from worker.storage import RedisTarget, Store
 from worker.storage.feedcache import FeedCache
+
+if TYPE_CHECKING:
+    import requests
 
 
 class Nudger(Protocol):

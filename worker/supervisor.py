@@ -14,7 +14,7 @@ from typing import Any
 
 from celery.signals import worker_init, worker_ready, worker_shutdown
 
-from worker import pipeline
+from worker import sweeper
 from worker.nudger import nudger
 from worker.runtime import runtime, vouch_for_pool
 
@@ -32,10 +32,10 @@ def run(queues: list[str]) -> None:
             # At start, and when this process's configuration changed (config_reload, including a
             # roll-back to an earlier one): render everything again.
             if rt.config.digest != rendered_for:
-                pipeline.mark_all_feeds_dirty(rt)
+                sweeper.mark_all_feeds_dirty(rt)
                 rendered_for = rt.config.digest
             if rt.store.acquire("sweeper", rt.node, ttl=5 * INTERVAL):
-                pipeline.sweep(rt, nudger)
+                sweeper.sweep(rt, nudger)
         except Exception as exc:  # Redis away: keep trying, the worker reconnects by itself
             log.warning("supervisor: %s", exc)
         _stop.wait(INTERVAL)

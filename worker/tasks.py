@@ -19,6 +19,7 @@ from celery.exceptions import Reject
 
 from worker import deliver, pipeline, poller, publish
 from worker.celery_app import app
+from worker.heap import give_back
 from worker.nudger import BatchingNudger, nudger
 from worker.runtime import runtime
 from worker.storage import StorageUnavailable
@@ -26,6 +27,7 @@ from worker.storage import StorageUnavailable
 log = logging.getLogger("syndicate.tasks")
 
 ATTEMPT_THREADS = 32  # concurrent attempts per worker process (I/O-bound: Redis and HTTP)
+LARGE_PASS = 1.0  # seconds: a publish pass this long hands its freed heap back (worker.heap)
 REQUEUE_PAUSE = 0.5  # seconds before an accept that could not be stored goes back to the queue
 
 
@@ -74,7 +76,12 @@ def revisit(article_ids: list[str]) -> int:
 
 @app.task(base=SyndicateTask, name="syndicate.publish")
 def publish_feeds() -> int:
-    return len(publish.publish(runtime()))
+    started = time.monotonic()
+    try:
+        return len(publish.publish(runtime()))
+    finally:
+        if time.monotonic() - started >= LARGE_PASS:
+            give_back()  # a large pass's peak would otherwise stay in the worker's RSS
 
 
 _attempt_pool: tuple[int, ThreadPoolExecutor] | None = None

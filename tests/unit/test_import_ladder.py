@@ -17,16 +17,17 @@ ROOT = Path(__file__).resolve().parents[2]
 # worker/storage/*). Keep in step with README.md ("Imports flow one way").
 LADDER: list[tuple[str, ...]] = [
     ("worker.models", "worker.names", "worker.allowlist", "worker.net", "worker.deadline", "worker.settings",
+     "worker.cadence", "worker.heap",
      "worker.logs"),
     ("worker.publishers", "worker.normalize", "worker.notices", "worker.lifecycle", "worker.config",
-     "worker.config_yaml", "worker.config_publishers", "worker.config_reload", "worker.geo",
-     "worker.webhooks", "worker.delivery_policy", "worker.event_cut", "worker.fetch", "worker.samples",
-     "feeds"),
-    ("worker.events", "worker.ingest"),
+     "worker.config_yaml", "worker.config_file", "worker.config_publishers", "worker.config_reload",
+     "worker.geo", "worker.webhooks", "worker.delivery_policy", "worker.event_cut", "worker.fetch",
+     "worker.samples", "feeds"),
+    ("worker.events", "worker.ingest", "worker.retention"),
     ("worker.storage",),
     ("worker.runtime",),
-    ("worker.pipeline", "worker.publish", "worker.publish_strict", "worker.websub", "worker.deliver",
-     "worker.poller", "worker.subscriptions"),
+    ("worker.pipeline", "worker.sweeper", "worker.publish", "worker.publish_strict", "worker.websub",
+     "worker.deliver", "worker.poller", "worker.subscriptions", "worker.export", "worker.retire"),
     ("worker.celery_app", "worker.nudger", "worker.tasks", "worker.supervisor", "worker.beat"),
     ("worker.web", "worker.cli"),
 ]  # fmt: skip

@@ -34,6 +34,18 @@ def resolve_format(fmt: str, body: str, path: Path | None = None) -> str:
     return detect_format(body)
 
 
+def config_or_fail():  # type: ignore[no-untyped-def]
+    """The configuration (``config/``), without connecting to anything; a config error ends the
+    command with one line."""
+    from worker.config import ConfigError, load_config
+    from worker.settings import Settings
+
+    try:
+        return load_config(Settings.from_env().config_dir)
+    except ConfigError as exc:
+        fail(str(exc), code=2)
+
+
 def runtime_or_fail():  # type: ignore[no-untyped-def]
     """The runtime; a config error or an unreachable Redis ends the command with one line."""
     from worker.config import ConfigError

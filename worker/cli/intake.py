@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -13,8 +15,10 @@ from rich.progress import Progress
 
 from worker.cli.common import fail, runtime_or_fail
 
+if TYPE_CHECKING:
+    from worker.cli.bulk import Done
+
 err = Console(stderr=True)
-STAGE_BATCH = 100  # articles kept in Redis per transaction (and per ingest nudge)
 
 
 def _files(paths: list[Path]) -> list[Path]:
@@ -41,47 +45,44 @@ def ingest(
     A file that is not an article is reported on stderr and dead-lettered; the others go on.
     Example: `syndicate ingest articles/ --wait`
     """
-    from worker import pipeline
-    from worker.cli.normalize_files import normalized
-    from worker.models import Article
-    from worker.nudger import nudger
-    from worker.storage import StorageUnavailable
+    from worker.cli.bulk import ingested, load_for_children
+    from worker.cli.common import config_or_fail
 
-    rt = runtime_or_fail()
+    # The work starts first, on every core; this process connects to Redis meanwhile.
     files = _files(paths)
-    ids: list[str] = []
-    failed = 0
-    batch: list[Article] = []
-
-    def flush() -> None:
-        # Printed only once stored (and, with SYNDICATE_ACK_REPLICAS, held by that many replicas):
-        # every id on stdout is safely in Redis. Ids are stable, so running the command again is safe.
-        try:
-            rt.store.stage_many(batch)
-        except StorageUnavailable as exc:
-            fail(f"{exc}; {len(ids)} article(s) stored, the other {len(files) - len(ids)} not: run again")
-        sys.stdout.write("".join(a.id + "\n" for a in batch))
-        nudger.ingest([a.id for a in batch])
-        ids.extend(a.id for a in batch)
-        batch.clear()
-
-    with Progress(console=err, disable=not err.is_terminal, transient=True) as progress:
-        task = progress.add_task("ingesting", total=len(files))
-        for f, result in normalized(files, fmt, source, rt.config.notices, rt.config.publishers):
-            progress.advance(task)
-            if isinstance(result, str):
-                failed += 1
-                pipeline.reject(rt.store, "cli", result, {"path": str(f)}, logged=False)
-                sys.stderr.write(f"syndicate: {result}\n")  # one line: never wrapped to a width
-                continue
-            batch.append(result)
-            if len(batch) >= STAGE_BATCH:
-                flush()
-        flush()
+    config = config_or_fail()
+    load_for_children()
+    with ingested(files, fmt, source, config.notices, config.publishers) as results:
+        rt = runtime_or_fail()
+        ids, failed = _report(files, results)
     sys.stdout.flush()
     if wait and ids:
         _wait_published(rt, ids, timeout)
     raise typer.Exit(1 if failed else 0)
+
+
+def _report(files: list[Path], results: Iterator[Done]) -> tuple[list[str], int]:
+    """Print each stored article's id on stdout and each refused file's reason on stderr, in
+    order; the ids, and how many files were refused. Every id printed is safely in Redis (with
+    SYNDICATE_ACK_REPLICAS, held by that many replicas); ids are stable, so running the command
+    again is safe."""
+    ids: list[str] = []
+    failed = 0
+    with Progress(console=err, disable=not err.is_terminal, transient=True) as progress:
+        task = progress.add_task("ingesting", total=len(files))
+        for done in results:
+            progress.advance(task)
+            if done.unavailable:
+                sys.stdout.flush()
+                rest = len(files) - len(ids)
+                fail(f"{done.reason}; {len(ids)} article(s) stored, the other {rest} not: run again")
+            if done.id is None:
+                failed += 1
+                sys.stderr.write(f"syndicate: {done.reason}\n")  # one line: never wrapped to a width
+                continue
+            sys.stdout.write(done.id + "\n")
+            ids.append(done.id)
+    return ids, failed
 
 
 def _wait_published(rt, ids: list[str], timeout: float) -> None:  # type: ignore[no-untyped-def]

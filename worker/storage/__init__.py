@@ -10,6 +10,7 @@ from worker.storage.feeds import FeedStore, StoredFeed
 from worker.storage.hooks import HookStore
 from worker.storage.lifecycle import LifecycleStore
 from worker.storage.renders import RenderStore
+from worker.storage.retention import RetentionStore
 from worker.storage.scripts import Scripts
 from worker.storage.sources import SourceStore
 from worker.storage.work import WorkStore
@@ -18,7 +19,15 @@ __all__ = ["RedisTarget", "StorageUnavailable", "Store", "StoredFeed"]
 
 
 class Store(
-    ArticleStore, AttemptStore, FeedStore, HookStore, LifecycleStore, RenderStore, SourceStore, WorkStore
+    ArticleStore,
+    AttemptStore,
+    FeedStore,
+    HookStore,
+    LifecycleStore,
+    RenderStore,
+    RetentionStore,
+    SourceStore,
+    WorkStore,
 ):
     """One object, one connection pool, every storage operation."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -12,9 +13,9 @@ from redis.exceptions import WatchError
 from feeds.feedkey import FeedKey
 from worker.models import Article, IngestCommit, StoredArticle
 from worker.storage import keys
-from worker.storage.base import guarded, now, text, write_deliveries
+from worker.storage.base import guarded, now, text
+from worker.storage.commits import write_commits
 from worker.storage.connect import Acked
-from worker.storage.lifecycle import write_life
 from worker.storage.scripts import Scripts
 
 # RFC 5005 archive pages: each feed numbers its articles in order of arrival (1, 2, ...); page k
@@ -90,17 +91,27 @@ class ArticleStore(Acked):
             rows = self.r.mget([keys.staged(i) for i in ids]) if ids else []
         return {i: v.decode() for i, v in zip(ids, rows, strict=True) if v is not None}
 
-    def commit_many(self, items: list[tuple[str, IngestCommit]]) -> bool:
+    def commit_many(self, items: list[tuple[str | None, IngestCommit]]) -> bool:
         """Apply every commit in one transaction, if every staged input is still the one each
-        was planned from; False (and nothing written) if any changed meanwhile."""
+        was planned from; False (and nothing written) if any changed meanwhile.
+
+        A ``None`` input is an article committed straight from its normalizer (``syndicate
+        ingest``): nothing may be staged for it, and its stored version must still be the one it
+        was planned from (none for a first version)."""
         staged_keys = [keys.staged(c.article.id) for _, c in items]
         kill_keys = [keys.kill(c.article.id) for _, c in items]
-        with guarded("commit articles"), self.r.pipeline(transaction=True) as p:
+        fresh = [c for s, c in items if s is None]
+        article_keys = [keys.article(c.article.id) for c in fresh]
+        # Fresh articles were never staged: this is where they are stored, acknowledged by
+        # ``ack_replicas`` replicas as a staging is (StorageUnavailable if they do not confirm).
+        what = "commit articles"
+        client = self.acked(what) if fresh else contextlib.nullcontext(self.r)
+        with client as r, guarded(what), r.pipeline(transaction=True) as p:
             try:
-                p.watch(*staged_keys, *kill_keys)
+                p.watch(*staged_keys, *kill_keys, *article_keys)
                 current = p.mget(staged_keys + kill_keys)
                 planned = [s for s, _ in items] + [c.kill for _, c in items]
-                if [text(v) for v in current] != planned:
+                if [text(v) for v in current] != planned or not self._versions_are(p, fresh):
                     p.unwatch()
                     return False
                 self._apply(p, [c for _, c in items])
@@ -108,12 +119,25 @@ class ArticleStore(Acked):
             except WatchError:
                 return False
 
+    def confirm_stored(self) -> None:
+        """Return once ``ack_replicas`` replicas hold every write made so far (else
+        ``StorageUnavailable``): for articles found stored already, whose write was earlier."""
+        with self.acked("confirm stored articles") as r, guarded("confirm stored articles"):
+            r.ping()
+
+    def _versions_are(self, p: Any, commits: list[IngestCommit]) -> bool:
+        """Each article's stored version is the one before its commit's (none for version 1)."""
+        if not commits:
+            return True
+        stored = self.scripts.versions(keys=[keys.article(c.article.id) for c in commits], client=p)
+        expected = [str(c.version - 1) if c.version > 1 else None for c in commits]
+        return [text(v) if v else None for v in stored] == expected
+
     def _apply(self, p: Any, commits: list[IngestCommit]) -> None:
         """Write ``commits`` in the transaction of the watching pipeline ``p``."""
         stale = self._stale_archive_pages(p, commits)
         p.multi()
-        for commit in commits:
-            self._write_commit(p, commit)
+        write_commits(p, self.scripts, commits, self.redeliver_after)
         for feed in stale:
             p.hincrby(keys.DIRTY, feed, 1)
         p.execute()
@@ -127,40 +151,6 @@ class ArticleStore(Acked):
                 if seq is not None:
                     pages.append(str(FeedKey.from_index(suffix).archive(archive_page(int(seq)))))
         return pages
-
-    def _write_commit(self, p: Any, commit: IngestCommit) -> None:
-        aid = commit.article.id
-        p.hset(
-            keys.article(aid),
-            mapping={
-                "json": commit.article.model_dump_json(),
-                "version": commit.version,
-                "status": commit.status,
-                "audiences": json.dumps(sorted(commit.audiences)),
-                "reason": commit.reason or "",
-                "updated": now(),
-            },
-        )
-        write_life(p, aid, commit.life_due, commit.embargo_end)
-        for suffix, score in commit.index_add.items():
-            p.zadd(keys.index(suffix), {aid: score})
-            archive = [keys.archive(suffix), keys.ARCHIVE_SEQ]
-            self.scripts.archive_add(keys=archive, args=[aid, suffix], client=p)
-        for suffix in commit.index_remove:
-            p.zrem(keys.index(suffix), aid)
-        if commit.section:
-            p.hsetnx(keys.SECTIONS, commit.section[0], commit.section[1])
-        for feed in commit.dirty:
-            p.hincrby(keys.DIRTY, feed, 1)
-        for pkey, body in commit.payloads.items():
-            p.set(keys.payload(pkey), body, ex=14 * 86400)
-        write_deliveries(p, commit.deliveries)
-        if commit.deliveries:  # the nudge goes out right after this commit; this recovers a lost one
-            p.zadd(keys.due("deliver"), {d.id: now() + self.redeliver_after for d in commit.deliveries})
-        p.delete(keys.staged(aid))
-        p.zrem(keys.due("ingest"), aid)
-        p.hincrby(keys.STATS, "articles_ingested", 1)
-        p.hincrby(keys.STATS, "events_created", commit.events)
 
     def commit_revisit(self, commit: IngestCommit, previous_version: int) -> bool:
         """Apply a revisit (``plan_ingest(..., revisit=True)``) if the article is still at
@@ -226,7 +216,7 @@ class ArticleStore(Acked):
     def article(self, article_id: str) -> StoredArticle | None:
         with guarded(f"read article {article_id}"):
             raw = self.r.hgetall(keys.article(article_id))
-        return _stored(raw) if raw else None
+        return _stored(raw) if b"json" in raw else None  # a tombstone: retired (worker.storage.retention)
 
     def articles_by_id(self, ids: list[str]) -> dict[str, StoredArticle]:
         """The stored articles among ``ids``, in one round trip."""
@@ -234,7 +224,7 @@ class ArticleStore(Acked):
             for aid in ids:
                 p.hgetall(keys.article(aid))
             rows = p.execute()
-        return {aid: _stored(raw) for aid, raw in zip(ids, rows, strict=True) if raw}
+        return {aid: _stored(raw) for aid, raw in zip(ids, rows, strict=True) if b"json" in raw}
 
     def articles(self, ids: list[str]) -> list[StoredArticle]:
         """Many articles in one round trip, in the order asked (missing ones left out)."""
@@ -242,7 +232,7 @@ class ArticleStore(Acked):
             for aid in ids:
                 p.hgetall(keys.article(aid))
             rows = p.execute()
-        return [_stored(raw) for raw in rows if raw]
+        return [_stored(raw) for raw in rows if b"json" in raw]
 
     def index_top(self, suffix: str, count: int) -> list[str]:
         with guarded(f"read index {suffix}"):

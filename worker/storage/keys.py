@@ -2,15 +2,17 @@
 
 Articles and feeds
   ``staged(id)``         string: the normalized article waiting for its ingest
-  ``article(id)``        hash: the committed version (json, version, status, audiences)
+  ``article(id)``        hash: the committed version (json, version, status, audiences), or a
+                         retired article's tombstone (retired, retired_version, content_hash)
   ``REJECTED``           hash: article id -> why its staged input was refused
   ``index(suffix)``      sorted set: a feed's article ids by date (suffix ``AUDIENCE:SECTION``)
   ``archive(suffix)``    sorted set: a feed's article ids by arrival number (RFC 5005 pages)
   ``ARCHIVE_SEQ``        hash: suffix -> the last arrival number given
+  ``ARCHIVE_RETIRED``    hash: suffix -> the last archive page retired (``SYNDICATE_RETENTION_DAYS``)
   ``SECTIONS``           hash: section slug -> its name
   ``kill(id)``, ``EMBARGOED``: the life cycle (``due("life")`` holds its next instants)
   ``DIRTY``              hash: feed -> marks not yet rendered
-  ``feed(name, fmt)``    hash: rendered bytes, their gzip, ETag, Last-Modified (``FEED_PREFIX``)
+  ``feed(name, fmt)``    hash: rendered bytes, their gzip, sha256, Last-Modified (``FEED_PREFIX``)
   ``RENDER_*``           a render's cost, the render running, the next try, failures in a row
 Webhooks
   ``SUBSCRIPTIONS``, ``audience_subscriptions(audience)``, ``subscription(id)``,
@@ -38,6 +40,7 @@ def key(*parts: str) -> str:
 # -- articles and feeds --------------------------------------------------------------------------
 REJECTED = key("rejected")
 ARCHIVE_SEQ = key("archseq")
+ARCHIVE_RETIRED = key("archretired")
 SECTIONS = key("sections")
 DIRTY = key("dirty")
 FEED_PREFIX = key("feed", "")

@@ -24,16 +24,19 @@ from worker.storage.connect import Acked
 LIFE = "life"  # the due-time kind (``WorkStore.due_take("life")``)
 
 
-def write_life(p: Any, article_id: str, due: float | None, embargo_end: float | None) -> None:
-    """In a commit's transaction: the article's next life-cycle due time and embargo entry."""
-    if due is None:
-        p.zrem(keys.due(LIFE), article_id)
-    else:
-        p.zadd(keys.due(LIFE), {article_id: due})
-    if embargo_end is None:
-        p.zrem(keys.EMBARGOED, article_id)
-    else:
-        p.zadd(keys.EMBARGOED, {article_id: embargo_end})
+def write_lives(p: Any, items: list[tuple[str, float | None, float | None]]) -> None:
+    """In a commit's transaction: each (article id, next life-cycle due time, embargo end), a
+    command per key, not per article."""
+    for key, values in (
+        (keys.due(LIFE), {i: d for i, d, _ in items}),
+        (keys.EMBARGOED, {i: e for i, _, e in items}),
+    ):
+        gone = [i for i, v in values.items() if v is None]
+        if gone:
+            p.zrem(key, *gone)
+        kept = {i: v for i, v in values.items() if v is not None}
+        if kept:
+            p.zadd(key, kept)
 
 
 class LifecycleStore(Acked):

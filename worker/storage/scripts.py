@@ -121,17 +121,27 @@ if v then return redis.call('HINCRBY', KEYS[1], ARGV[1], -tonumber(ARGV[2])) end
 return 0
 """
 
-# Keep new bytes only if the ETag differs: one round trip. Returns 1 when the bytes changed.
+# Keep new bytes only if their hash differs: one round trip. Returns 0 when they did not change,
+# else the new Last-Modified (whole seconds): now, but always a second past the one before, so
+# no two contents of a feed share a second and nginx's "<mtime>-<size>" ETag stays strong.
 STORE_FEED = """
-if redis.call('HGET', KEYS[1], 'etag') == ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'body', ARGV[2], 'gz', ARGV[3], 'etag', ARGV[1], 'lm', ARGV[4])
-return 1
+if redis.call('HGET', KEYS[1], 'sha') == ARGV[1] then return 0 end
+local lm = math.floor(tonumber(ARGV[4]))
+local prev = tonumber(redis.call('HGET', KEYS[1], 'lm') or '0') or 0
+if lm <= prev then lm = math.floor(prev) + 1 end
+redis.call('HSET', KEYS[1], 'body', ARGV[2], 'gz', ARGV[3], 'sha', ARGV[1], 'lm', lm)
+redis.call('HDEL', KEYS[1], 'etag')
+return lm
 """
 
-# Give an article its number in a feed's archive sequence once (RFC 5005 pages).
+# Give articles their numbers in feeds' archive sequences once (RFC 5005 pages), in order.
+# KEYS[1]: the sequence hash; KEYS[i + 1]: the archive of entry i; ARGV: id, feed suffix per entry.
 ARCHIVE_ADD = """
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-  redis.call('ZADD', KEYS[1], redis.call('HINCRBY', KEYS[2], ARGV[2], 1), ARGV[1])
+for i = 2, #KEYS do
+  local id, suffix = ARGV[2 * i - 3], ARGV[2 * i - 2]
+  if not redis.call('ZSCORE', KEYS[i], id) then
+    redis.call('ZADD', KEYS[i], redis.call('HINCRBY', KEYS[1], suffix, 1), id)
+  end
 end
 """
 
@@ -150,6 +160,42 @@ end
 return redis.call('SCARD', KEYS[1])
 """
 
+# worker.storage.retention. KEYS: article records; ARGV: the staged key prefix, the life due key,
+# the embargoed key, then the ids. Per id: {version or false, published_at or false, content_hash
+# or false, pending 0/1}: the article JSON is read here, never sent to the client.
+AGES = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  local id = ARGV[i + 3]
+  local v, raw = unpack(redis.call('HMGET', key, 'version', 'json'))
+  local pub, hash = false, false
+  if raw then
+    local doc = cjson.decode(raw)
+    if type(doc['published_at']) == 'string' then pub = doc['published_at'] end
+    if type(doc['content_hash']) == 'string' then hash = doc['content_hash'] end
+  end
+  local pending = redis.call('EXISTS', ARGV[1] .. id) == 1
+    or redis.call('ZSCORE', ARGV[2], id) ~= false or redis.call('ZSCORE', ARGV[3], id) ~= false
+  out[i] = {v or false, pub, hash, pending and 1 or 0}
+end
+return out
+"""
+
+# KEYS: article hashes; returns each one's ``version`` field (false where there is none; 'retired'
+# for a retired article's tombstone: no version follows it). Read in a watching pipeline: one
+# round trip for a batch, and the WATCH stays in force.
+VERSIONS = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('HEXISTS', key, 'retired') == 1 then
+    out[i] = 'retired'
+  else
+    out[i] = redis.call('HGET', key, 'version') or false
+  end
+end
+return out
+"""
+
 
 class Scripts:
     """The registered scripts of one Redis client, one attribute per script."""
@@ -166,3 +212,5 @@ class Scripts:
         self.store_feed: Script = r.register_script(STORE_FEED)
         self.archive_add: Script = r.register_script(ARCHIVE_ADD)
         self.disabled_count: Script = r.register_script(DISABLED_COUNT)
+        self.versions: Script = r.register_script(VERSIONS)
+        self.ages: Script = r.register_script(AGES)

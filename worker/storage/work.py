@@ -113,6 +113,19 @@ class WorkStore:
             self.scripts.release(keys=[item[0]], args=[item[1]])
             self.unreleased.done(item)
 
+    def mark_burst(self, seconds: float) -> None:
+        """A bulk import is under way, for the next ``seconds`` (``worker.cadence``)."""
+        with guarded("mark burst"):
+            self.r.set(keys.flag("burst"), "1", px=max(1, int(seconds * 1000)))
+
+    def bursting(self, backlog: int) -> bool:
+        """A bulk import marked itself, or at least ``backlog`` staged articles wait (one round trip)."""
+        with guarded("read burst"), self.r.pipeline(transaction=False) as p:
+            p.exists(keys.flag("burst"))
+            p.zcard(keys.due("ingest"))
+            marked, waiting = p.execute()
+        return bool(marked) or int(waiting) >= backlog
+
     def claim_flag(self, name: str, ttl: float) -> bool:
         """True for the first caller within ``ttl`` seconds: used to coalesce nudges."""
         with guarded(f"flag {name}"):

@@ -1,34 +1,7 @@
-"""Webhook building blocks: signing, one HTTP attempt, the retry schedule (the SSRF guard and
-deadline of every outgoing request are in ``worker.net``)."""
+"""Webhook building blocks: signing (``signing``), one HTTP attempt (``http``), a batch's
+attempts in waves (``waves``), the retry schedule (``retry``). The SSRF guard and deadline of
+every outgoing request are in ``worker.net``.
 
-from worker.net.ssrf import ForbiddenTarget, check_url, is_forbidden_ip
-from worker.webhooks.http import AttemptResult, make_session, parse_retry_after, post
-from worker.webhooks.retry import DEFAULT_RETRY_SCHEDULE, ScheduleError, next_delay, parse_schedule
-from worker.webhooks.signing import (
-    InvalidSecret,
-    headers,
-    new_message_id,
-    new_secret,
-    sign,
-    stable_message_id,
-)
-
-__all__ = [
-    "DEFAULT_RETRY_SCHEDULE",
-    "AttemptResult",
-    "ForbiddenTarget",
-    "InvalidSecret",
-    "ScheduleError",
-    "check_url",
-    "headers",
-    "is_forbidden_ip",
-    "make_session",
-    "new_message_id",
-    "new_secret",
-    "next_delay",
-    "parse_retry_after",
-    "parse_schedule",
-    "post",
-    "sign",
-    "stable_message_id",
-]
+Nothing is imported here: a module that only signs (the ingest path) does not load the HTTP
+client with it.
+"""
