@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.bench import extraction, scale, scenarios, tags
+from tests.bench import extraction, scale, scenarios, serving, tags
 from tests.bench.harness import Bench
 
-ALL = ("ingest", "fanout", "growth", "memory", "serving", "latency", "extraction", "tags")
+ALL = ("ingest", "fanout", "growth", "memory", "serving", "serving_export", "latency", "extraction", "tags")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -33,7 +33,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         default=20_000,
         help="growth/memory: large store size (default 20000; 100000 seeds for about 6 minutes)",
     )
-    p.add_argument("--seconds", type=float, default=5.0, help="serving: seconds per wrk run")
+    p.add_argument("--seconds", type=float, default=5.0, help="serving, serving_export: seconds per wrk run")
     p.add_argument("--rate", type=float, default=20.0, help="latency: articles per second")
     p.add_argument("--duration", type=float, default=10.0, help="latency: seconds of traffic")
     p.add_argument("--pages", type=int, default=None, help="extraction: first N pages only (default all)")
@@ -88,7 +88,9 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
             elif name == "tags":
                 out = tags.tags(args.tags_small, args.tags_large)
             elif name == "serving":
-                out = scale.serving(bench, args.seconds)
+                out = serving.serving(bench, args.seconds)
+            elif name == "serving_export":
+                out = serving.serving_export(bench, args.seconds)
             else:  # growth and memory share one run: they need the same large store
                 if "growth_memory" not in {r.get("_key") for r in results}:
                     for r in scale.growth_and_memory(bench, args.small, args.large):

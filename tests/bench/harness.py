@@ -18,6 +18,7 @@ from pathlib import Path
 import redis
 
 from tests.support import ROOT, Api, Proc, RedisServer, base_env, free_port, start_web, start_worker, wait_for
+from worker.cli.supervise import WEBHOOK_PROCESSES  # as `syndicate up` runs them: one per core
 
 WEBHOOK_THREADS = 16
 
@@ -101,12 +102,15 @@ class Bench:
     def start_stack(self) -> Api:
         self.workers = [
             start_worker(self.env, self.tmp / "worker.log", queues="ingest,publish", pool="prefork"),
-            start_worker(
-                self.env,
-                self.tmp / "webhooks.log",
-                queues="webhooks",
-                concurrency=WEBHOOK_THREADS,
-                pool="threads",
+            *(
+                start_worker(
+                    self.env,
+                    self.tmp / f"webhooks-{i}.log",
+                    queues="webhooks",
+                    concurrency=WEBHOOK_THREADS,
+                    pool="threads",
+                )
+                for i in range(WEBHOOK_PROCESSES)
             ),
         ]
         port = int(self.env["BENCH_WEB_PORT"])

@@ -1,4 +1,4 @@
-"""Scenarios that depend on store size, and serving: growth, memory, serving.
+"""Scenarios that depend on store size: growth, memory (serving: ``tests.bench.serving``).
 
 The large store is seeded through the storage layer (``plan_ingest`` + ``Store.commit_many``,
 the writes an ingest makes) from two processes, without Celery, to save time; the articles the
@@ -15,11 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import requests
-
-from tests.bench import baselines
 from tests.bench.harness import Bench, timed_until
-from tests.bench.receiver import Nginx
 from tests.bench.scenarios import cms_article
 
 ROUNDS = 5
@@ -70,7 +66,8 @@ def seed(bench: Bench, start: int, stop: int, procs: int = 2) -> float:
     return time.monotonic() - started
 
 
-def _settled(bench: Bench) -> bool:
+def settled(bench: Bench) -> bool:
+    """No feed waiting to be rendered, no article waiting to be ingested."""
     r = bench.redis
     return not r.hlen("syn:dirty") and not r.zcard("syn:due:ingest")
 
@@ -84,7 +81,7 @@ def _publish_cost(bench: Bench, tag: str) -> dict[str, float]:
     """Median seconds from ``POST /articles`` to every feed re-rendered, over ``ROUNDS``."""
     api = bench.api
     assert api is not None
-    timed_until(lambda: _settled(bench), 900, "feeds settled before measuring")
+    timed_until(lambda: settled(bench), 900, "feeds settled before measuring")
     renders0, seconds0 = _render_stats(bench)
     times = []
     for i in range(ROUNDS):
@@ -93,7 +90,7 @@ def _publish_cost(bench: Bench, tag: str) -> dict[str, float]:
         r.raise_for_status()
         aid = r.json()["id"]
         done = timed_until(
-            lambda aid=aid: api.article(aid)["status"] == "published" and _settled(bench),
+            lambda aid=aid: api.article(aid)["status"] == "published" and settled(bench),
             120,
             "article published and feeds rendered",
         )
@@ -117,7 +114,7 @@ def growth_and_memory(bench: Bench, small: int, large: int) -> list[dict[str, An
         rss_small = bench.worker_rss_mb()
         seed_large = seed(bench, small, large)
         settle_started = time.monotonic()
-        timed_until(lambda: _settled(bench), 1800, "renders after seeding")
+        timed_until(lambda: settled(bench), 1800, "renders after seeding")
         settle = time.monotonic() - settle_started
         cost_large = _publish_cost(bench, "gl")
         rss_large = bench.worker_rss_mb()
@@ -153,48 +150,3 @@ def growth_and_memory(bench: Bench, small: int, large: int) -> list[dict[str, An
         "note": "RSS of both worker process trees (prefork ingest/publish + threaded webhooks)",
     }
     return [growth, memory]
-
-
-def serving(bench: Bench, seconds: float) -> dict[str, Any]:
-    """Feed GETs per second (200, 304, gzip 200) vs nginx serving the same bytes from a file."""
-    bench.flush()
-    nginx = Nginx().start()
-    api = bench.start_stack()
-    try:
-        for i in range(50):
-            api.post_article(json.dumps(cms_article(i, "srv")), "application/json").raise_for_status()
-        timed_until(lambda: _settled(bench) and bench.redis.zcard("syn:idx:global:all") >= 50, 120, "feed")
-        ours_url = api.base + "/feeds/global/all.rss"
-        feed = api.get("/feeds/global/all.rss")
-        theirs_url = nginx.put_feed("all.rss", feed.content)
-        nginx_etag = requests.head(theirs_url, timeout=5).headers["ETag"]
-        runs: dict[str, dict[str, dict[str, float]]] = {}
-        cases = {
-            "200": ({}, {}),
-            "304": ({"If-None-Match": feed.headers["ETag"]}, {"If-None-Match": nginx_etag}),
-            "200_gzip": ({"Accept-Encoding": "gzip"}, {"Accept-Encoding": "gzip"}),
-        }
-        for case, (ours_h, theirs_h) in cases.items():
-            runs[case] = {
-                "ours": baselines.wrk(ours_url, seconds, ours_h),
-                "nginx": baselines.wrk(theirs_url, seconds, theirs_h),
-            }
-    finally:
-        bench.stop_stack()
-        nginx.stop()
-    ratios = {
-        c: round(r["ours"]["requests_per_s"] / r["nginx"]["requests_per_s"], 3) for c, r in runs.items()
-    }
-    worst = min(ratios.values())
-    return {
-        "scenario": "serving",
-        "feed_bytes": len(feed.content),
-        "runs": runs,
-        "ratios": ratios,
-        "ratio": worst,
-        "target": ">= 0.3",
-        "met": worst >= 0.3,
-        "summary_ours": " ".join(f"{c}:{r['ours']['requests_per_s']:.0f}/s" for c, r in runs.items()),
-        "summary_base": " ".join(f"{c}:{r['nginx']['requests_per_s']:.0f}/s" for c, r in runs.items()),
-        "note": "uvicorn 1 process vs nginx 1 worker process; wrk -t2 -c8 on the same 2 cores",
-    }
