@@ -22,7 +22,8 @@ from worker.normalize import normalize
 from worker.storage import Store
 
 DEADLINE = 1.0  # seconds per feed in the stack below (20 s by default)
-LEGACY_TAGS = 150_000  # renders in several seconds even when linear: far over DEADLINE
+LEGACY_TAGS = 400_000  # renders in seconds even when linear and warm: far over DEADLINE (150,000 took
+# 0.95 s in a warm process, under the deadline, in some runs)
 
 
 def cms(guid: str, title: str, section: str, **extra: object) -> bytes:
@@ -116,8 +117,14 @@ def test_a_feed_that_overruns_backs_off_and_holds_no_other_feed(
         lines = [json.loads(x) for x in log.read_text().splitlines() if x.startswith("{")]
         return [x for x in lines if x.get("feed") == feed and "feed render failed" in str(x.get("msg"))]
 
-    # Retried later, with a longer wait each time: 5 s after the first overrun, then 10 s.
-    found = wait_for(lambda: len(f := failures("global/legacy")) >= 2 and f, 60, what="a retry that overran")
+    # Retried later, with a longer wait each time: 5 s after the first overrun, then 10 s. Each of
+    # the legacy article's feeds overruns; which is retried first depends on the pass, so any will do.
+    legacy_feeds = [f"{a}/{s}" for a in ("global", "ru") for s in ("all", "legacy")]
+
+    def retried() -> list[dict[str, object]] | None:
+        return next((f for feed in legacy_feeds if len(f := failures(feed)) >= 2), None)
+
+    found = wait_for(retried, 60, what="a retry of a legacy feed that overran again")
     assert "overran its deadline of 1 s; tried again in 5 s (failure 1 in a row)" in str(found[0]["msg"])
     assert "tried again in 10 s (failure 2 in a row)" in str(found[1]["msg"])
     assert metric(api, "syndicate_feed_render_overruns_total") >= 2
